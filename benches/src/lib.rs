@@ -1,0 +1,1 @@
+//! telewire-benches: shared inputs for the criterion benchmarks.

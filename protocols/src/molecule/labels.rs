@@ -1,0 +1,249 @@
+//! "lbl is only included periodically": the server's label schedule and the client's cache.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+
+use super::telemetry::Telemetry;
+use super::telemetry::TelemetryItem;
+
+/// The client side: "Always cache it the first time you see it for a given key and reuse it
+/// when subsequent frames omit it."
+///
+/// Like the document's `if (item.lbl) labels[item.key] = item.lbl`, an empty label is not
+/// cached (an empty string is falsy in JavaScript).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelCache {
+    labels: HashMap<String, String>,
+}
+
+impl LabelCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Caches `item`'s label when it has a non-empty one.
+    pub fn observe(&mut self, item: &TelemetryItem<'_>) {
+        if let Some(lbl) = item.lbl.as_deref().filter(|l| !l.is_empty())
+            && self.labels.get(&*item.key).map(String::as_str) != Some(lbl)
+        {
+            self.labels.insert(item.key.to_string(), lbl.to_owned());
+        }
+    }
+
+    /// The cached label of `key`, if one was seen.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+
+    /// "labels[item.key] ?? item.key": the cached label, or the key itself.
+    pub fn label_for<'k>(&'k self, key: &'k str) -> &'k str {
+        self.get(key).unwrap_or(key)
+    }
+
+    /// Caches every label in `telemetry`, then resolves each item's label.
+    pub fn apply(&mut self, telemetry: &Telemetry<'_>) -> Vec<Reading> {
+        telemetry
+            .items
+            .iter()
+            .map(|item| {
+                self.observe(item);
+                Reading {
+                    label: self.label_for(&item.key).to_owned(),
+                    key: item.key.to_string(),
+                    value: item.val.to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// Number of cached labels.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether no label is cached.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// A telemetry value with its label resolved through a [`LabelCache`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    /// The item's key.
+    pub key: String,
+    /// The cached label, or the key when none was ever sent.
+    pub label: String,
+    /// The value, as sent.
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct KeyState {
+    label: Option<String>,
+    /// Frames of this key since its label was last sent; `None` until it is first sent.
+    since_sent: Option<u32>,
+}
+
+/// The server side: "lbl is sent only periodically (first frame for a key, then every N
+/// frames)" (specs README).
+///
+/// The application may pass a label on every item; the schedule keeps the latest label per
+/// key and includes it on the key's first frame, on every N-th frame after that, and
+/// whenever the label changes (so a client's cache never holds a stale label). A key whose
+/// label is not known yet gets it on the first frame once it is. With `every == None` the
+/// label is sent only on the first frame and on changes.
+#[derive(Debug, Clone)]
+pub struct LabelSchedule {
+    every: Option<NonZeroU32>,
+    keys: HashMap<String, KeyState>,
+}
+
+impl LabelSchedule {
+    /// A schedule that repeats each label every `every` frames of its key.
+    pub fn new(every: Option<NonZeroU32>) -> Self {
+        Self {
+            every,
+            keys: HashMap::new(),
+        }
+    }
+
+    /// The configured period.
+    pub fn every(&self) -> Option<NonZeroU32> {
+        self.every
+    }
+
+    /// The items to send for `items`: keys and values as given, `lbl` where it is due.
+    pub fn apply<'b>(&mut self, items: &'b [TelemetryItem<'_>]) -> Telemetry<'b> {
+        let items = items
+            .iter()
+            .map(|item| {
+                let lbl = self.label_due(item).map(Cow::Owned);
+                TelemetryItem {
+                    key: Cow::Borrowed(&*item.key),
+                    lbl,
+                    val: Cow::Borrowed(&*item.val),
+                }
+            })
+            .collect();
+        Telemetry::new(items)
+    }
+
+    /// Records one frame of `item`'s key and says which label, if any, it carries.
+    fn label_due(&mut self, item: &TelemetryItem<'_>) -> Option<String> {
+        let state = self.keys.entry(item.key.to_string()).or_default();
+        let mut changed = false;
+        if let Some(lbl) = item.lbl.as_deref()
+            && state.label.as_deref() != Some(lbl)
+        {
+            state.label = Some(lbl.to_owned());
+            changed = true;
+        }
+        let due = changed
+            || match (state.since_sent, self.every) {
+                (None, _) => true,
+                (Some(n), Some(every)) => n >= every.get(),
+                (Some(_), None) => false,
+            };
+        let mut sent = None;
+        if due && let Some(label) = &state.label {
+            sent = Some(label.clone());
+            state.since_sent = Some(0);
+        }
+        if let Some(n) = state.since_sent.as_mut() {
+            *n = n.saturating_add(1);
+        }
+        sent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item<'a>(key: &'a str, lbl: Option<&'a str>) -> TelemetryItem<'a> {
+        TelemetryItem {
+            key: key.into(),
+            lbl: lbl.map(Into::into),
+            val: "1".into(),
+        }
+    }
+
+    fn labels_sent(schedule: &mut LabelSchedule, frames: usize, lbl: Option<&str>) -> Vec<bool> {
+        (0..frames)
+            .map(|_| schedule.apply(&[item("SOC", lbl)]).items[0].lbl.is_some())
+            .collect()
+    }
+
+    #[test]
+    fn label_on_first_frame_then_every_n() {
+        let mut s = LabelSchedule::new(NonZeroU32::new(3));
+        assert_eq!(
+            labels_sent(&mut s, 7, Some("State of Charge")),
+            [true, false, false, true, false, false, true]
+        );
+    }
+
+    #[test]
+    fn without_a_period_only_first_frame_and_changes() {
+        let mut s = LabelSchedule::new(None);
+        assert_eq!(labels_sent(&mut s, 3, Some("A")), [true, false, false]);
+        let changed = [item("SOC", Some("B"))];
+        let out = s.apply(&changed);
+        assert_eq!(out.items[0].lbl.as_deref(), Some("B"));
+        assert_eq!(labels_sent(&mut s, 2, None), [false, false]);
+    }
+
+    #[test]
+    fn cached_label_is_repeated_when_the_application_omits_it() {
+        let mut s = LabelSchedule::new(NonZeroU32::new(2));
+        assert_eq!(labels_sent(&mut s, 1, Some("L")), [true]);
+        let unlabelled = [item("SOC", None)];
+        let sent: Vec<Option<String>> = (0..4)
+            .map(|_| {
+                s.apply(&unlabelled).items[0]
+                    .lbl
+                    .as_deref()
+                    .map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(sent, [None, Some("L".into()), None, Some("L".into())]);
+    }
+
+    #[test]
+    fn unlabelled_key_gets_its_label_as_soon_as_known() {
+        let mut s = LabelSchedule::new(NonZeroU32::new(5));
+        assert_eq!(labels_sent(&mut s, 2, None), [false, false]);
+        assert_eq!(labels_sent(&mut s, 2, Some("L")), [true, false]);
+    }
+
+    #[test]
+    fn keys_are_scheduled_independently() {
+        let mut s = LabelSchedule::new(NonZeroU32::new(2));
+        let first = [item("A", Some("a")), item("B", Some("b"))];
+        let a = s.apply(&first);
+        assert!(a.items.iter().all(|i| i.lbl.is_some()));
+        let second = [item("A", Some("a")), item("C", Some("c"))];
+        let b = s.apply(&second);
+        assert_eq!(b.items[0].lbl, None);
+        assert_eq!(b.items[1].lbl.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn cache_keeps_labels_and_falls_back_to_the_key() {
+        let mut cache = LabelCache::new();
+        let first = Telemetry::new(vec![
+            item("SOC", Some("State of Charge")),
+            item("X", Some("")),
+        ]);
+        let readings = cache.apply(&first);
+        assert_eq!(readings[0].label, "State of Charge");
+        assert_eq!(readings[1].label, "X", "empty label is not cached");
+        let later = Telemetry::new(vec![item("SOC", None)]);
+        assert_eq!(cache.apply(&later)[0].label, "State of Charge");
+        assert_eq!(cache.label_for("GRID"), "GRID");
+        assert_eq!(cache.len(), 1);
+    }
+}

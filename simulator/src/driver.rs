@@ -1,0 +1,176 @@
+//! The IO half of every simulated connection: frames in, the sans-IO session, frames out.
+
+use std::time::Duration;
+
+use axum::extract::ws::CloseFrame;
+use axum::extract::ws::Message;
+use axum::extract::ws::WebSocket;
+use futures_util::SinkExt;
+use futures_util::StreamExt;
+use telewire_protocols::frame::Close;
+use telewire_protocols::frame::CloseCode;
+use telewire_protocols::frame::Inbound;
+use telewire_protocols::frame::Outbound;
+use telewire_protocols::session::ServerSession;
+use telewire_protocols::time::Timestamp;
+use tokio::sync::mpsc;
+
+use crate::clock::Clock;
+use crate::shutdown::Shutdown;
+
+/// What a simulated API does around its session: it reacts to the session's events
+/// (route a publish, ingest a batch) and turns pushes from the devices into session inputs.
+pub trait Application<S: ServerSession>: Send {
+    /// What the devices push to this connection.
+    type Push: Send + 'static;
+
+    /// The session reported `event` at `now`.
+    fn on_event(&mut self, session: &mut S, event: S::Event, now: Timestamp);
+
+    /// A device pushed `push` at `now`.
+    fn on_push(&mut self, session: &mut S, push: Self::Push, now: Timestamp);
+
+    /// The connection ended (any way): release whatever it held.
+    fn on_close(&mut self) {}
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// The session closed it with this frame.
+    BySession(Close),
+    /// The client closed it or went away.
+    ByClient,
+    /// The server shut down (close 1001 sent).
+    Shutdown,
+}
+
+/// How long to wait for the client's close reply after sending a close frame.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// Drives `session` over `socket` until either side closes or `shutdown` fires.
+///
+/// The order follows the session contract: feed an input, drain events into the
+/// application (which may queue more frames), write every queued frame, then wait for the
+/// next frame, push, deadline or shutdown.
+pub async fn drive<S, A>(
+    socket: WebSocket,
+    mut session: S,
+    mut app: A,
+    mut pushes: mpsc::Receiver<A::Push>,
+    clock: Clock,
+    mut shutdown: Shutdown,
+) -> Ended
+where
+    S: ServerSession + Send,
+    A: Application<S>,
+{
+    let (mut tx, mut rx) = socket.split();
+    let mut pushes_open = true;
+    let ended = loop {
+        let closing = flush(&mut session, &mut app, &mut tx, &clock).await;
+        match closing {
+            Ok(Some(close)) => break Ended::BySession(close),
+            Ok(None) => {}
+            Err(()) => break Ended::ByClient,
+        }
+        let deadline = session.poll_timeout().map(|t| clock.instant_at(t));
+        tokio::select! {
+            msg = rx.next() => match msg {
+                Some(Ok(Message::Text(text))) => {
+                    session.handle_frame(clock.now(), Inbound::Text(text.as_str()));
+                }
+                Some(Ok(Message::Binary(bytes))) => {
+                    session.handle_frame(clock.now(), Inbound::Binary(&bytes));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break Ended::ByClient,
+            },
+            () = sleep_until_opt(deadline) => session.handle_timeout(clock.now()),
+            push = pushes.recv(), if pushes_open => match push {
+                Some(push) => app.on_push(&mut session, push, clock.now()),
+                None => pushes_open = false,
+            },
+            () = shutdown.wait() => {
+                let close = Close::new(CloseCode::GOING_AWAY, "server shutting down");
+                let _ = tx.send(to_message(Outbound::Close(close))).await;
+                linger(&mut rx).await;
+                break Ended::Shutdown;
+            }
+        }
+    };
+    if let Ended::BySession(_) = ended {
+        linger(&mut rx).await;
+    }
+    app.on_close();
+    ended
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Drains events and frames; returns the close frame if the session closed.
+async fn flush<S, A, W>(
+    session: &mut S,
+    app: &mut A,
+    tx: &mut W,
+    clock: &Clock,
+) -> Result<Option<Close>, ()>
+where
+    S: ServerSession,
+    A: Application<S>,
+    W: futures_util::Sink<Message> + Unpin,
+{
+    loop {
+        let mut progressed = false;
+        while let Some(event) = session.poll_event() {
+            app.on_event(session, event, clock.now());
+            progressed = true;
+        }
+        while let Some(frame) = session.poll_transmit() {
+            progressed = true;
+            let close = match &frame {
+                Outbound::Close(close) => Some(close.clone()),
+                _ => None,
+            };
+            tx.feed(to_message(frame)).await.map_err(|_| ())?;
+            if let Some(close) = close {
+                tx.flush().await.map_err(|_| ())?;
+                return Ok(Some(close));
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    tx.flush().await.map_err(|_| ())?;
+    Ok(None)
+}
+
+/// Waits (bounded) for the client to answer our close frame, as RFC 6455 §7.1.1 asks.
+async fn linger(rx: &mut futures_util::stream::SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        while let Some(Ok(msg)) = rx.next().await {
+            if let Message::Close(_) = msg {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// The axum message for an outbound frame.
+pub fn to_message(frame: Outbound) -> Message {
+    match frame {
+        Outbound::Text(text) => Message::Text(text.into()),
+        Outbound::Binary(bytes) => Message::Binary(bytes.into()),
+        Outbound::Close(close) => Message::Close(Some(CloseFrame {
+            code: close.code.0,
+            reason: telewire_protocols::frame::truncate_reason(&close.reason).into(),
+        })),
+    }
+}

@@ -1,0 +1,234 @@
+//! Real HS256 JWTs for every simulated API: issued by the token endpoints, checked by the sessions.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::EncodingKey;
+use jsonwebtoken::Header;
+use jsonwebtoken::Validation;
+use serde::Deserialize;
+use serde::Serialize;
+use telewire_protocols::auth::AccessLevel;
+use telewire_protocols::auth::Principal;
+use telewire_protocols::auth::TokenRejection;
+use telewire_protocols::auth::TokenVerifier;
+use telewire_protocols::time::Timestamp;
+
+/// The claims of a simulator token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Subject: the user name, e-mail or API key owner.
+    pub sub: String,
+    /// Issued at, seconds since the epoch.
+    pub iat: u64,
+    /// Expires at, seconds since the epoch.
+    pub exp: u64,
+    /// Token id, the handle for revocation.
+    pub jti: String,
+    /// Issuer: `telewire-<api>`.
+    pub iss: String,
+    /// Access level (Mosaic): `admin`, `control` or `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
+}
+
+/// Issues and verifies the tokens of one simulated API.
+///
+/// Verification checks the signature and the algorithm with `jsonwebtoken`, then `exp`
+/// against the `now` the session passes in (so virtual time works), then revocation and
+/// whether the subject still exists.
+pub struct JwtAuthority {
+    issuer: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl: Duration,
+    revoked: RwLock<HashSet<String>>,
+    deleted_subjects: RwLock<HashSet<String>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for JwtAuthority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtAuthority")
+            .field("issuer", &self.issuer)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtAuthority {
+    /// An authority for `issuer` signing with `secret`, issuing tokens that live `ttl`.
+    pub fn new(issuer: &str, secret: &[u8], ttl: Duration) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl,
+            revoked: RwLock::new(HashSet::new()),
+            deleted_subjects: RwLock::new(HashSet::new()),
+            next_id: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// How long issued tokens live.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Issues a token for `subject` with `access`, valid from `now` for the authority's ttl.
+    pub fn issue(&self, subject: &str, access: AccessLevel, now: Timestamp) -> String {
+        self.issue_for(subject, access, now, self.ttl)
+    }
+
+    /// Issues a token for `subject` valid for `ttl` from `now` (a zero ttl gives an expired one).
+    pub fn issue_for(
+        &self,
+        subject: &str,
+        access: AccessLevel,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> String {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let claims = Claims {
+            sub: subject.to_owned(),
+            iat: now.as_unix_secs(),
+            exp: now.saturating_add(ttl).as_unix_secs(),
+            jti: format!("{}-{id}-{}", self.issuer, now.as_unix_micros()),
+            iss: self.issuer.clone(),
+            access: Some(access_name(access).to_owned()),
+        };
+        // HS256 signing of a plain struct cannot fail; an empty string would be rejected later.
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .unwrap_or_default()
+    }
+
+    /// The claims of `token` if its signature verifies, whatever its expiry.
+    pub fn claims(&self, token: &str) -> Option<Claims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_issuer(&[self.issuer.as_str()]);
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+
+    /// Revokes `token` (logout). Returns false when it does not verify.
+    pub fn revoke(&self, token: &str) -> bool {
+        match self.claims(token) {
+            Some(claims) => {
+                if let Ok(mut revoked) = self.revoked.write() {
+                    revoked.insert(claims.jti);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Marks `subject` deleted: its tokens are refused as [`TokenRejection::UnknownSubject`].
+    pub fn delete_subject(&self, subject: &str) {
+        if let Ok(mut deleted) = self.deleted_subjects.write() {
+            deleted.insert(subject.to_owned());
+        }
+    }
+}
+
+fn access_name(access: AccessLevel) -> &'static str {
+    match access {
+        AccessLevel::Status => "status",
+        AccessLevel::Control => "control",
+        AccessLevel::Admin => "admin",
+    }
+}
+
+fn access_from(name: Option<&str>) -> AccessLevel {
+    match name {
+        Some("status") => AccessLevel::Status,
+        Some("control") => AccessLevel::Control,
+        _ => AccessLevel::Admin,
+    }
+}
+
+impl TokenVerifier for JwtAuthority {
+    fn verify(&self, token: &str, now: Timestamp) -> Result<Principal, TokenRejection> {
+        if token.is_empty() {
+            return Err(TokenRejection::Missing);
+        }
+        let claims = self.claims(token).ok_or(TokenRejection::Invalid)?;
+        if self
+            .revoked
+            .read()
+            .map(|r| r.contains(&claims.jti))
+            .unwrap_or(false)
+        {
+            return Err(TokenRejection::Revoked);
+        }
+        if now.as_unix_secs() >= claims.exp {
+            return Err(TokenRejection::Expired);
+        }
+        if self
+            .deleted_subjects
+            .read()
+            .map(|d| d.contains(&claims.sub))
+            .unwrap_or(false)
+        {
+            return Err(TokenRejection::UnknownSubject);
+        }
+        Ok(Principal {
+            subject: claims.sub,
+            access: access_from(claims.access.as_deref()),
+            expires_at: Timestamp::from_unix_secs(claims.exp),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: u64) -> Timestamp {
+        Timestamp::from_unix_secs(secs)
+    }
+
+    #[test]
+    fn issued_tokens_verify_until_they_expire() {
+        let jwt = JwtAuthority::new("telewire-test", b"secret", Duration::from_secs(60));
+        let token = jwt.issue("demo", AccessLevel::Status, t(1_000));
+        let p = jwt.verify(&token, t(1_059)).unwrap();
+        assert_eq!(p.subject, "demo");
+        assert_eq!(p.access, AccessLevel::Status);
+        assert_eq!(jwt.verify(&token, t(1_060)), Err(TokenRejection::Expired));
+    }
+
+    #[test]
+    fn tampered_foreign_revoked_and_deleted_tokens_are_refused() {
+        let jwt = JwtAuthority::new("telewire-test", b"secret", Duration::from_secs(60));
+        let token = jwt.issue("demo", AccessLevel::Admin, t(0));
+        let mut tampered = token.clone();
+        tampered.pop();
+        tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(jwt.verify(&tampered, t(1)), Err(TokenRejection::Invalid));
+        let other = JwtAuthority::new("telewire-test", b"other", Duration::from_secs(60));
+        assert_eq!(
+            jwt.verify(&other.issue("demo", AccessLevel::Admin, t(0)), t(1)),
+            Err(TokenRejection::Invalid)
+        );
+        assert_eq!(jwt.verify("", t(1)), Err(TokenRejection::Missing));
+        assert_eq!(jwt.verify("not.a.jwt", t(1)), Err(TokenRejection::Invalid));
+        assert!(jwt.revoke(&token));
+        assert_eq!(jwt.verify(&token, t(1)), Err(TokenRejection::Revoked));
+        let second = jwt.issue("ghost", AccessLevel::Admin, t(0));
+        jwt.delete_subject("ghost");
+        assert_eq!(
+            jwt.verify(&second, t(1)),
+            Err(TokenRejection::UnknownSubject)
+        );
+    }
+}

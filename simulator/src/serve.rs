@@ -1,0 +1,308 @@
+//! `telewire serve`: bind each simulated API on its port, run it, print the table, shut down.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::net::Ipv4Addr;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::context::ApiInfo;
+use crate::context::Context;
+use crate::context::Credentials;
+use crate::context::Started;
+use crate::prng;
+use crate::scenario::Scenario;
+use crate::shutdown;
+use crate::shutdown::ShutdownTrigger;
+
+/// The five simulated APIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Api {
+    /// Molecule gateway relay (binary frames).
+    Molecule,
+    /// Valtronics IoT platform (JSON channels).
+    Valtronics,
+    /// WebMACS controller ingest and dashboard stream.
+    Webmacs,
+    /// Mosaic lighting controller `/query`.
+    Mosaic,
+    /// Robot pub/sub.
+    Robot,
+}
+
+impl Api {
+    /// All five, in port order.
+    pub const ALL: [Api; 5] = [
+        Api::Molecule,
+        Api::Valtronics,
+        Api::Webmacs,
+        Api::Mosaic,
+        Api::Robot,
+    ];
+
+    /// The lowercase name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Molecule => "molecule",
+            Api::Valtronics => "valtronics",
+            Api::Webmacs => "webmacs",
+            Api::Mosaic => "mosaic",
+            Api::Robot => "robot",
+        }
+    }
+
+    /// The default port of `telewire serve`.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Api::Molecule => 9101,
+            Api::Valtronics => 9102,
+            Api::Webmacs => 9103,
+            Api::Mosaic => 9104,
+            Api::Robot => 9105,
+        }
+    }
+}
+
+impl std::fmt::Display for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Api {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Api::ALL
+            .into_iter()
+            .find(|api| api.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown API '{s}': expected one of molecule, valtronics, webmacs, mosaic, robot"))
+    }
+}
+
+/// Everything `telewire serve` can be told.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to bind (default 127.0.0.1).
+    pub bind: IpAddr,
+    /// Port for each API; `None` uses the default port, `Some(0)` an ephemeral one.
+    pub ports: Vec<(Api, u16)>,
+    /// The data seed (default: the scenario's, else 1).
+    pub seed: Option<u64>,
+    /// The JWT secret (default: random per run).
+    pub jwt_secret: Option<String>,
+    /// Accepted credentials.
+    pub credentials: Credentials,
+    /// Devices, metrics and rates.
+    pub scenario: Scenario,
+    /// Serve TLS with this certificate.
+    pub tls: Option<crate::tls::TlsSettings>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ports: Vec::new(),
+            seed: None,
+            jwt_secret: None,
+            credentials: Credentials::default(),
+            scenario: Scenario::embedded_default(),
+            tls: None,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// Options for tests: every API on an ephemeral loopback port, a fixed secret and seed.
+    pub fn ephemeral() -> Self {
+        Self {
+            ports: Api::ALL.iter().map(|api| (*api, 0)).collect(),
+            seed: Some(1),
+            jwt_secret: Some("telewire-test-secret".into()),
+            ..Self::default()
+        }
+    }
+
+    fn port_for(&self, api: Api) -> u16 {
+        self.ports
+            .iter()
+            .find(|(a, _)| *a == api)
+            .map(|(_, p)| *p)
+            .unwrap_or_else(|| api.default_port())
+    }
+}
+
+/// Why `telewire serve` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The port is taken or the address is not ours.
+    #[error(
+        "cannot listen on {addr} for {api}: {source}; pass --port to choose another port or stop what is using it"
+    )]
+    Bind {
+        /// Which API.
+        api: Api,
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The TLS certificate or key could not be loaded or generated.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+}
+
+/// One running API.
+#[derive(Debug, Clone)]
+pub struct RunningApi {
+    /// Which API.
+    pub api: Api,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// URLs, credentials and token.
+    pub info: ApiInfo,
+}
+
+/// The running simulators.
+#[derive(Debug)]
+pub struct Running {
+    /// Each API, with its address and info.
+    pub apis: Vec<RunningApi>,
+    /// The seed in use.
+    pub seed: u64,
+    trigger: ShutdownTrigger,
+    servers: Vec<JoinHandle<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// The bound address of `api`, if it runs.
+    pub fn addr(&self, api: Api) -> Option<SocketAddr> {
+        self.apis.iter().find(|r| r.api == api).map(|r| r.addr)
+    }
+
+    /// The operator's table: API, URLs, credentials, token.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "telewire serve: {} simulated API(s), seed {}",
+            self.apis.len(),
+            self.seed
+        );
+        for r in &self.apis {
+            let _ = writeln!(out, "\n{:<11} {}", r.api.name(), r.addr);
+            for url in &r.info.ws_urls {
+                let _ = writeln!(out, "  ws     {url}");
+            }
+            for http in &r.info.http {
+                let _ = writeln!(out, "  http   {http}");
+            }
+            let _ = writeln!(out, "  login  {}", r.info.credentials);
+            let _ = writeln!(out, "  token  {}", r.info.token);
+            for note in &r.info.notes {
+                let _ = writeln!(out, "  note   {note}");
+            }
+        }
+        out.push_str("\nCtrl-C stops every server (clients get close 1001).\n");
+        out
+    }
+
+    /// Signals shutdown (close 1001 to every client) and waits for every server to stop.
+    pub async fn shutdown(self) {
+        self.trigger.trigger();
+        for server in self.servers {
+            let _ = server.await;
+        }
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts `apis` (all five when empty) with `opts`.
+pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeError> {
+    let apis: Vec<Api> = if apis.is_empty() {
+        Api::ALL.to_vec()
+    } else {
+        apis.to_vec()
+    };
+    let seed = opts.seed.or(opts.scenario.seed).unwrap_or(1);
+    let secret: Arc<[u8]> = match &opts.jwt_secret {
+        Some(secret) => Arc::from(secret.as_bytes()),
+        None => Arc::from(
+            format!("{:016x}{:016x}", prng::random_seed(), prng::random_seed()).as_bytes(),
+        ),
+    };
+    let (trigger, signal) = shutdown::channel();
+    let clock = Clock::system();
+    let tls = match &opts.tls {
+        Some(settings) => Some(crate::tls::acceptor(settings).map_err(ServeError::Tls)?),
+        None => None,
+    };
+    let mut listeners = Vec::new();
+    for api in &apis {
+        let addr = SocketAddr::new(opts.bind, opts.port_for(*api));
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind {
+                api: *api,
+                addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            api: *api,
+            addr,
+            source,
+        })?;
+        listeners.push((*api, addr, listener));
+    }
+    let mut running = Running {
+        apis: Vec::new(),
+        seed,
+        trigger,
+        servers: Vec::new(),
+        tasks: Vec::new(),
+    };
+    for (api, addr, listener) in listeners {
+        let ctx = Context {
+            clock,
+            shutdown: signal.clone(),
+            seed,
+            credentials: opts.credentials.clone(),
+            jwt_secret: secret.clone(),
+            addr,
+            tls: tls.is_some(),
+        };
+        let started = start_api(api, &ctx, &opts.scenario);
+        running.tasks.extend(started.tasks);
+        running.servers.push(crate::tls::spawn_server(
+            listener,
+            started.router,
+            tls.clone(),
+            signal.clone(),
+        ));
+        running.apis.push(RunningApi {
+            api,
+            addr,
+            info: started.info,
+        });
+        tracing::info!(api = api.name(), %addr, "simulator listening");
+    }
+    Ok(running)
+}
+
+fn start_api(api: Api, ctx: &Context, scenario: &Scenario) -> Started {
+    match api {
+        Api::Molecule => crate::molecule::start(ctx, &scenario.molecule),
+        Api::Valtronics => crate::valtronics::start(ctx, &scenario.valtronics),
+        Api::Webmacs => crate::webmacs::start(ctx, &scenario.webmacs),
+        Api::Mosaic => crate::mosaic::start(ctx, &scenario.mosaic),
+        Api::Robot => crate::robot::start(ctx, &scenario.robot),
+    }
+}

@@ -1,0 +1,176 @@
+//! The `telewire` command line: argument parsing only; the work lives in the library crates.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use clap::Parser;
+use clap::Subcommand;
+use telewire_simulator::context::Credentials;
+use telewire_simulator::scenario::Scenario;
+use telewire_simulator::serve::Api;
+use telewire_simulator::serve::ServeOptions;
+use telewire_simulator::tls::TlsSettings;
+
+/// Simulated servers, devices and a conformance harness for five real-time telemetry
+/// WebSocket APIs: Molecule, Valtronics, WebMACS, Mosaic and a robot pub/sub API.
+#[derive(Debug, Parser)]
+#[command(name = "telewire", version, about, long_about = None)]
+#[command(
+    after_help = "Logs go to stderr, filtered by RUST_LOG (for example RUST_LOG=telewire=debug)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run simulated servers with live, seeded data (all five when no API is named).
+    ///
+    /// Default ports: molecule 9101, valtronics 9102, webmacs 9103, mosaic 9104, robot 9105.
+    /// Prints a table of URLs, demo credentials and a ready-to-paste token, then serves until
+    /// Ctrl-C, which closes every client with 1001.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Which APIs to serve: molecule, valtronics, webmacs, mosaic, robot (default: all).
+    #[arg(value_name = "API")]
+    apis: Vec<Api>,
+    /// Port to listen on; with several APIs, the first gets this port and the next ones the
+    /// following ports. 0 picks free ports.
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Data seed: the same seed serves the same data (default: the scenario's, else 1).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Scenario file (TOML) with devices, metrics, rates and seeds (default: embedded).
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Secret that signs the HS256 JWTs (default: random per run).
+    #[arg(long, env = "TELEWIRE_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Demo user name (Molecule, Valtronics, Mosaic).
+    #[arg(long, default_value = "demo")]
+    user: String,
+    /// Demo password (every API).
+    #[arg(long, default_value = "demo")]
+    password: String,
+    /// WebMACS login e-mail.
+    #[arg(long, default_value = "demo@example.com")]
+    email: String,
+    /// Molecule gateway id.
+    #[arg(long, default_value = "demo-gateway")]
+    gateway_id: String,
+    /// Robot API key (`X-API-Key`).
+    #[arg(long, default_value = "demo")]
+    api_key: String,
+    /// Serve wss:// and https:// (self-signed certificate unless --cert/--key are given).
+    #[arg(long)]
+    tls: bool,
+    /// PEM certificate chain for --tls.
+    #[arg(long, requires = "key", value_name = "PEM")]
+    cert: Option<PathBuf>,
+    /// PEM private key for --tls.
+    #[arg(long, requires = "cert", value_name = "PEM")]
+    key: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let scenario = match &args.scenario {
+        Some(path) => Scenario::from_file(path).map_err(|e| e.to_string())?,
+        None => Scenario::embedded_default(),
+    };
+    let apis: Vec<Api> = if args.apis.is_empty() {
+        Api::ALL.to_vec()
+    } else {
+        args.apis.clone()
+    };
+    let ports = match args.port {
+        Some(first) => apis
+            .iter()
+            .enumerate()
+            .map(|(i, api)| {
+                let offset = u16::try_from(i).unwrap_or(u16::MAX);
+                (
+                    *api,
+                    if first == 0 {
+                        0
+                    } else {
+                        first.saturating_add(offset)
+                    },
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let opts = ServeOptions {
+        bind: args.bind,
+        ports,
+        seed: args.seed,
+        jwt_secret: args.jwt_secret,
+        credentials: Credentials {
+            username: args.user,
+            password: args.password,
+            email: args.email,
+            gateway_id: args.gateway_id,
+            api_key: args.api_key,
+        },
+        scenario,
+        tls: args.tls.then_some(TlsSettings {
+            cert: args.cert,
+            key: args.key,
+            pem: None,
+        }),
+    };
+    let running = telewire_simulator::serve::start(&apis, opts)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{}", running.table());
+    if let Err(err) = tokio::signal::ctrl_c().await {
+        return Err(format!("cannot listen for Ctrl-C: {err}"));
+    }
+    eprintln!("shutting down: closing every connection with 1001");
+    running.shutdown().await;
+    Ok(())
+}
