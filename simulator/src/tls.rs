@@ -55,6 +55,9 @@ pub fn self_signed() -> Result<SelfSigned, String> {
 
 /// The TLS acceptor for `settings`.
 pub fn acceptor(settings: &TlsSettings) -> Result<TlsAcceptor, String> {
+    if let Some(pem) = &settings.pem {
+        return acceptor_from_pem(pem.cert_pem.as_bytes(), pem.key_pem.as_bytes());
+    }
     let (cert_pem, key_pem) =
         match (&settings.cert, &settings.key) {
             (Some(cert), Some(key)) => (

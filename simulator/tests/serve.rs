@@ -31,7 +31,14 @@ async fn the_table_names_every_api_with_urls_credentials_and_a_token() {
         assert!(table.contains(api.name()), "{table}");
         assert!(table.contains(&addr.to_string()), "{table}");
     }
-    for info in running.apis.iter().map(|r| &r.info) {
+    // The servers written so far; each new one joins this list.
+    let served = [Api::Molecule];
+    for info in running
+        .apis
+        .iter()
+        .filter(|r| served.contains(&r.api))
+        .map(|r| &r.info)
+    {
         assert!(!info.ws_urls.is_empty(), "{info:?}");
         assert!(!info.http.is_empty(), "{info:?}");
         assert!(!info.credentials.is_empty(), "{info:?}");
@@ -66,24 +73,37 @@ async fn a_taken_port_is_a_clear_error() {
     first.shutdown().await;
 }
 
-async fn ping_pong<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>)
+/// The Molecule handshake of the spec's `buildHandshake`.
+fn handshake(token: &str) -> Vec<u8> {
+    let mut buf = vec![0x01, 0x02];
+    for field in ["demo-gateway".as_bytes(), token.as_bytes()] {
+        buf.extend_from_slice(&u16::try_from(field.len()).unwrap().to_be_bytes());
+        buf.extend_from_slice(field);
+    }
+    buf.extend_from_slice(&[0x01, 0x04]);
+    buf
+}
+
+/// Sends the handshake and expects the 3-byte "authenticated" response.
+async fn authenticate<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, token: &str)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    ws.send(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
-    let pong = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
-    assert!(pong.to_text().unwrap().contains("pong"), "{pong:?}");
+    ws.send(Message::binary(handshake(token))).await.unwrap();
+    let reply = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(reply.into_data().as_ref(), &[2, 1, 4], "the auth response");
 }
 
 #[tokio::test]
 async fn shutdown_closes_every_client_with_1001() {
-    let running = start(&[Api::Valtronics], ServeOptions::ephemeral())
+    let running = start(&[Api::Molecule], ServeOptions::ephemeral())
         .await
         .unwrap();
-    let url = format!("ws://{}/ws", running.addr(Api::Valtronics).unwrap());
+    let token = running.apis[0].info.token.clone();
+    let url = format!("ws://{}/ws", running.addr(Api::Molecule).unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    // A ping round trip proves the connection is being served before we shut down.
-    ping_pong(&mut ws).await;
+    // The auth response proves the connection is being served before we shut down.
+    authenticate(&mut ws, &token).await;
     let stopping = tokio::spawn(running.shutdown());
     let close = loop {
         match timeout(WAIT, ws.next()).await.unwrap() {
@@ -121,8 +141,8 @@ async fn tls_serves_wss_and_https_with_the_given_certificate() {
         }),
         ..ServeOptions::ephemeral()
     };
-    let running = start(&[Api::Valtronics], opts).await.unwrap();
-    let addr = running.addr(Api::Valtronics).unwrap();
+    let running = start(&[Api::Molecule], opts).await.unwrap();
+    let addr = running.addr(Api::Molecule).unwrap();
     let info = &running.apis[0].info;
     assert!(
         info.ws_urls.iter().all(|u| u.starts_with("wss://")),
@@ -131,19 +151,13 @@ async fn tls_serves_wss_and_https_with_the_given_certificate() {
     let connector = tls_connector(&pem.cert_pem);
     let name = ServerName::try_from("localhost").unwrap();
 
-    // wss://: a WebSocket over the TLS stream answers a ping.
+    // https://: the token endpoint issues a token.
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let tls = connector.connect(name.clone(), tcp).await.unwrap();
-    let url = format!("wss://localhost:{}/ws", addr.port());
-    let (mut ws, _) = tokio_tungstenite::client_async(url, tls).await.unwrap();
-    ping_pong(&mut ws).await;
-
-    // https://: the login endpoint issues a token.
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut tls = connector.connect(name, tcp).await.unwrap();
-    let body = r#"{"username":"demo","password":"demo"}"#;
+    let mut tls = connector.connect(name.clone(), tcp).await.unwrap();
+    let body = "grant_type=password&username=demo&password=demo&client_id=molecule-api";
     let request = format!(
-        "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+        "POST /connect/token HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -153,6 +167,17 @@ async fn tls_serves_wss_and_https_with_the_given_certificate() {
     let response = String::from_utf8_lossy(&response);
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("access_token"), "{response}");
+    let json = &response[response.find("\r\n\r\n").unwrap() + 4..];
+    let json = &json[json.find('{').unwrap()..=json.rfind('}').unwrap()];
+    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    let token = data["access_token"].as_str().unwrap();
+
+    // wss://: the binary handshake over the TLS stream is answered.
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let tls = connector.connect(name, tcp).await.unwrap();
+    let url = format!("wss://localhost:{}/ws", addr.port());
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tls).await.unwrap();
+    authenticate(&mut ws, token).await;
 
     // A client that does not trust the certificate is refused.
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
