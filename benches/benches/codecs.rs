@@ -65,7 +65,7 @@ fn molecule(c: &mut Criterion) {
             b.iter(|| {
                 let frame = DataFrame::decode(black_box(&frame)).ok()?;
                 let telemetry = Telemetry::decode(frame.text().ok()?).ok()?;
-                Some(cache.apply(&telemetry).len())
+                Some(cache.resolve(&telemetry).count())
             })
         });
         value_baseline(&mut g, &text);

@@ -381,3 +381,45 @@ proptest! {
         }
     }
 }
+
+/// Telemetry-like text: fragments of the documented shape glued in any order, so both the
+/// scanner's accepting paths and its bail-outs are reached.
+fn telemetry_like() -> impl Strategy<Value = String> {
+    let fragment = prop_oneof![
+        Just("["),
+        Just("]"),
+        Just("{"),
+        Just("}"),
+        Just(","),
+        Just(":"),
+        Just(" "),
+        Just("\n"),
+        Just("\"key\""),
+        Just("\"lbl\""),
+        Just("\"val\""),
+        Just("\"SOC\""),
+        Just("\"7\\\"4\""),
+        Just("null"),
+        Just("74.5"),
+        Just("\"é\""),
+        Just("{\"key\":\"a\",\"val\":\"1\"}"),
+    ];
+    proptest::collection::vec(fragment, 0..24).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #[test]
+    fn the_fast_telemetry_path_agrees_with_the_general_decoder(text in telemetry_like()) {
+        prop_assert_eq!(Telemetry::decode(&text), Telemetry::decode_general(&text));
+    }
+
+    #[test]
+    fn pretty_printed_telemetry_decodes_the_same(
+        items in proptest::collection::vec(telemetry_item(), 0..6),
+    ) {
+        let telemetry = Telemetry::new(items);
+        let pretty = serde_json::to_string_pretty(&telemetry).unwrap();
+        prop_assert_eq!(Telemetry::decode(&pretty), Ok(telemetry.clone()));
+        prop_assert_eq!(Telemetry::decode(&pretty), Telemetry::decode_general(&pretty));
+    }
+}

@@ -56,7 +56,7 @@ fn time_rust(frames: &[Vec<u8>], rounds: usize) -> Rate {
         let Ok(telemetry) = frame.text().and_then(Telemetry::decode) else {
             return 0;
         };
-        cache.apply(&telemetry).len()
+        cache.resolve(&telemetry).count()
     };
     for frame in frames {
         black_box(decode(frame));

@@ -58,6 +58,22 @@ impl LabelCache {
             .collect()
     }
 
+    /// Caches every label in `telemetry`, then yields each item with its resolved label,
+    /// borrowing both (no allocation per item; [`LabelCache::apply`] is the owning form).
+    pub fn resolve<'s>(
+        &'s mut self,
+        telemetry: &'s Telemetry<'_>,
+    ) -> impl Iterator<Item = (&'s str, &'s TelemetryItem<'s>)> + 's {
+        for item in &telemetry.items {
+            self.observe(item);
+        }
+        let cache: &'s Self = self;
+        telemetry
+            .items
+            .iter()
+            .map(move |item| (cache.label_for(&item.key), item))
+    }
+
     /// Number of cached labels.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -175,6 +191,26 @@ mod tests {
         (0..frames)
             .map(|_| schedule.apply(&[item("SOC", lbl)]).items[0].lbl.is_some())
             .collect()
+    }
+
+    #[test]
+    fn resolve_borrows_the_same_labels_apply_owns() {
+        let first = Telemetry::new(vec![item("SOC", Some("State of Charge")), item("G", None)]);
+        let second = Telemetry::new(vec![item("SOC", None), item("G", Some(""))]);
+        let mut owning = LabelCache::new();
+        let mut borrowing = LabelCache::new();
+        for telemetry in [&first, &second] {
+            let owned = owning.apply(telemetry);
+            let borrowed: Vec<(String, String)> = borrowing
+                .resolve(telemetry)
+                .map(|(label, item)| (label.to_owned(), item.key.to_string()))
+                .collect();
+            let expected: Vec<(String, String)> =
+                owned.into_iter().map(|r| (r.label, r.key)).collect();
+            assert_eq!(borrowed, expected);
+        }
+        assert_eq!(borrowing.get("SOC"), Some("State of Charge"));
+        assert_eq!(borrowing.label_for("G"), "G");
     }
 
     #[test]

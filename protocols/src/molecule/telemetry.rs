@@ -73,7 +73,19 @@ impl<'a> Telemetry<'a> {
     }
 
     /// Decodes the JSON array, borrowing strings from `text` where possible.
+    ///
+    /// Payloads of the documented shape (objects of `key`, `lbl` and `val` strings without
+    /// escapes) take a single-pass scanner; anything else (escapes, `null` labels, other
+    /// fields, errors) takes the general serde path, so both give the same result.
     pub fn decode(text: &'a str) -> Result<Self, DecodeError> {
+        if let Some(telemetry) = scan(text) {
+            return Ok(telemetry);
+        }
+        Self::decode_general(text)
+    }
+
+    /// The general decoder: serde over the whole of JSON (the scanner's reference).
+    pub fn decode_general(text: &'a str) -> Result<Self, DecodeError> {
         serde_json::from_str(text).map_err(|e| DecodeError::Json(JsonError::from(e)))
     }
 
@@ -96,6 +108,104 @@ impl<'a> Telemetry<'a> {
                 .map(TelemetryItem::into_owned)
                 .collect(),
         }
+    }
+}
+
+/// The fast path of [`Telemetry::decode`]: `None` unless `text` is an array of objects
+/// whose members are `key`, `lbl` and `val` (each at most once, `key` and `val` present),
+/// all strings without escapes or control characters, with JSON whitespace anywhere.
+fn scan(text: &str) -> Option<Telemetry<'_>> {
+    let mut s = Scanner { text, pos: 0 };
+    s.expect(b'[')?;
+    let mut items = Vec::new();
+    if s.peek() == Some(b']') {
+        s.pos += 1;
+    } else {
+        loop {
+            items.push(s.item()?);
+            match s.next_byte()? {
+                b',' => continue,
+                b']' => break,
+                _ => return None,
+            }
+        }
+    }
+    s.skip_ws();
+    (s.pos == text.len()).then_some(Telemetry { items })
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn skip_ws(&mut self) {
+        let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+        self.pos += rest
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .count();
+    }
+
+    /// The next byte after whitespace, without consuming it.
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    /// The next byte after whitespace, consumed.
+    fn next_byte(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn expect(&mut self, want: u8) -> Option<()> {
+        (self.next_byte()? == want).then_some(())
+    }
+
+    /// A string without escapes or control characters, borrowed.
+    fn string(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let rest = self.text.as_bytes().get(start..)?;
+        let len = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        self.pos = start + len + 1;
+        self.text.get(start..start + len)
+    }
+
+    fn item(&mut self) -> Option<TelemetryItem<'a>> {
+        self.expect(b'{')?;
+        let (mut key, mut lbl, mut val) = (None, None, None);
+        loop {
+            let slot = match self.string()? {
+                "key" => &mut key,
+                "lbl" => &mut lbl,
+                "val" => &mut val,
+                _ => return None,
+            };
+            self.expect(b':')?;
+            let value = self.string()?;
+            if slot.replace(value).is_some() {
+                return None;
+            }
+            match self.next_byte()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        Some(TelemetryItem {
+            key: Cow::Borrowed(key?),
+            lbl: lbl.map(Cow::Borrowed),
+            val: Cow::Borrowed(val?),
+        })
     }
 }
 
@@ -133,6 +243,28 @@ mod tests {
             t.to_text(),
             r#"[{"key":"SOC","lbl":"State of Charge","val":"74.5"},{"key":"GRID","val":"3200"}]"#
         );
+    }
+
+    #[test]
+    fn the_documented_shape_takes_the_scanner_and_the_rest_falls_back() {
+        let documented = "[\n { \"key\": \"SOC\", \"lbl\": \"State\", \"val\": \"74.5\" },\n {\"val\":\"1\",\"key\":\"G\"} ]\n";
+        let fast = scan(documented).unwrap();
+        assert_eq!(Ok(fast), Telemetry::decode_general(documented));
+        assert_eq!(scan("[]"), Some(Telemetry::default()));
+        for other in [
+            r#"[{"key":"a\"b","val":"1"}]"#,
+            r#"[{"key":"k","lbl":null,"val":"v"}]"#,
+            r#"[{"key":"k","val":"v","extra":1}]"#,
+            r#"[{"key":"k","key":"j","val":"v"}]"#,
+            r#"[{"key":"k"}]"#,
+            r#"[{"key":"k","val":"v"},]"#,
+            r#"[{"key":"k","val":"v"}] x"#,
+            r#"[{"key":"k","val":74.5}]"#,
+            "[{\"key\":\"k\u{1}\",\"val\":\"v\"}]",
+            r#"["#,
+        ] {
+            assert_eq!(scan(other), None, "{other}");
+        }
     }
 
     #[test]
