@@ -90,6 +90,9 @@ fn webmacs(c: &mut Criterion) {
     g.bench_function("decode", |b| {
         b.iter(|| webmacs::ClientMessage::decode(black_box(&batch)).is_ok())
     });
+    g.bench_function("decode-batch-only", |b| {
+        b.iter(|| webmacs::TelemetryBatch::decode(black_box(&batch)).is_ok())
+    });
     value_baseline(&mut g, &batch);
     g.finish();
 

@@ -414,3 +414,83 @@ proptest! {
         }
     }
 }
+
+/// Batch entries of every shape: valid, missing or mistyped fields, duplicate keys, arrays.
+fn entry_text() -> impl Strategy<Value = String> {
+    let field_value = prop_oneof![
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+        Just("\"23.5\"".to_owned()),
+        Just("[1]".to_owned()),
+        Just("{}".to_owned()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| format!("{f:e}")),
+        "[a-z0-9-]{0,8}".prop_map(|s| format!("\"{s}\"")),
+    ];
+    let name = prop_oneof![
+        Just("value"),
+        Just("event_public_id"),
+        Just("timestamp"),
+        Just("va\\u006cue"),
+    ];
+    prop_oneof![
+        proptest::collection::vec((name, field_value), 0..4).prop_map(|fields| {
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("\"{k}\" : {v}"))
+                .collect();
+            format!("{{ {} }}", body.join(","))
+        }),
+        Just("[23.5,\"abc-123\"]".to_owned()),
+        Just("null".to_owned()),
+        Just("\"abc-123\"".to_owned()),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn batch_entries_decode_as_their_json_tree_classifies_them(
+        entries in proptest::collection::vec(entry_text(), 0..6),
+    ) {
+        let text = format!("{{\"datapoints\":[{}]}}", entries.join(","));
+        let tree: Value = serde_json::from_str(&text).unwrap();
+        let expected: Vec<BatchEntry> = tree["datapoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned()
+            .map(BatchEntry::classify)
+            .collect();
+        let decoded = TelemetryBatch::decode(&text).unwrap();
+        prop_assert_eq!(decoded.datapoints, expected);
+    }
+}
+
+/// Controller messages of every top-level shape: with or without `type`, duplicated or
+/// mistyped `datapoints`, other members, non-objects.
+fn controller_text() -> impl Strategy<Value = String> {
+    let member = prop_oneof![
+        proptest::collection::vec(entry_text(), 0..3)
+            .prop_map(|e| format!("\"datapoints\":[{}]", e.join(","))),
+        Just("\"datapoints\":5".to_owned()),
+        Just("\"datapoints\":null".to_owned()),
+        Just("\"type\":\"ping\"".to_owned()),
+        Just("\"type\":\"other\"".to_owned()),
+        Just("\"type\":7".to_owned()),
+        Just("\"experiment\":{\"a\":[1,2]}".to_owned()),
+    ];
+    prop_oneof![
+        proptest::collection::vec(member, 0..4).prop_map(|m| format!("{{{}}}", m.join(","))),
+        Just("[]".to_owned()),
+        Just("{\"datapoints\":[]".to_owned()),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn the_one_pass_batch_path_agrees_with_the_general_decoder(text in controller_text()) {
+        prop_assert_eq!(ClientMessage::decode(&text), ClientMessage::decode_general(&text));
+    }
+}

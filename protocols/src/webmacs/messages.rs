@@ -164,8 +164,133 @@ impl Serialize for BatchEntry {
 }
 
 impl<'de> Deserialize<'de> for BatchEntry {
+    /// One pass over the entry: a valid datapoint is built directly; any other entry keeps
+    /// its JSON tree, so the result is what [`BatchEntry::classify`] gives.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Value::deserialize(d).map(BatchEntry::classify)
+        d.deserialize_any(EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+impl EntryVisitor {
+    fn other(raw: Value) -> BatchEntry {
+        BatchEntry::classify(raw)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for EntryVisitor {
+    type Value = BatchEntry;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a datapoint")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<BatchEntry, A::Error> {
+        // Typed slots for the two fields; every field is also kept as received until the
+        // entry is known to be valid (later duplicates win, as in a JSON tree).
+        let mut value: Option<Value> = None;
+        let mut event: Option<Value> = None;
+        let mut rest = serde_json::Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let field = map.next_value::<Value>()?;
+            match &*key {
+                "value" => value = Some(field),
+                "event_public_id" => event = Some(field),
+                _ => {
+                    rest.insert(key.into_owned(), field);
+                }
+            }
+        }
+        if let (Some(Value::Number(n)), Some(Value::String(id))) = (&value, &event)
+            && let Some(reading) = n.as_f64().and_then(Reading::new)
+        {
+            return Ok(BatchEntry::Valid(Datapoint {
+                value: reading,
+                event_public_id: EventPublicId(id.clone()),
+            }));
+        }
+        if let Some(v) = value {
+            rest.insert("value".to_owned(), v);
+        }
+        if let Some(e) = event {
+            rest.insert("event_public_id".to_owned(), e);
+        }
+        Ok(Self::other(Value::Object(rest)))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<BatchEntry, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Self::other(Value::Array(items)))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<BatchEntry, E> {
+        Ok(Self::other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<BatchEntry, E> {
+        Ok(Self::other(Value::from(v)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<BatchEntry, E> {
+        Ok(Self::other(Value::from(v)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<BatchEntry, E> {
+        Ok(Self::other(Value::from(v)))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<BatchEntry, E> {
+        Ok(Self::other(Value::String(v.to_owned())))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<BatchEntry, E> {
+        Ok(Self::other(Value::Null))
+    }
+}
+
+/// One pass over a controller message: `Some(datapoints)` when it is an object with a
+/// `datapoints` list and no `type`; `None` (or an error) sends the caller to the general path.
+struct BatchOnly(Option<Vec<BatchEntry>>);
+
+impl<'de> Deserialize<'de> for BatchOnly {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BatchOnly;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a telemetry batch object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<BatchOnly, A::Error> {
+                let mut datapoints = None;
+                let mut typed = false;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "datapoints" if datapoints.is_none() => {
+                            datapoints = Some(map.next_value::<Vec<BatchEntry>>()?);
+                        }
+                        "datapoints" => {
+                            return Err(serde::de::Error::duplicate_field("datapoints"));
+                        }
+                        "type" => {
+                            typed = true;
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(BatchOnly(if typed { None } else { datapoints }))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -228,6 +353,17 @@ impl ClientMessage {
     /// Decodes a client message: an object with a `type` is a typed message (only `ping`
     /// exists), an object without one is a telemetry batch.
     pub fn decode(text: &str) -> Result<Self, DecodeError> {
+        // The hot path: a batch without `type`, read in one pass. Anything else (a typed
+        // message, an error) takes the general path below, which decides and words errors.
+        if let Ok(BatchOnly(Some(datapoints))) = crate::codec::decode_json::<BatchOnly>(text) {
+            return Ok(ClientMessage::Telemetry(TelemetryBatch { datapoints }));
+        }
+        Self::decode_general(text)
+    }
+
+    /// The general decoder: the envelope first, then the message it names (the reference
+    /// the one-pass batch path of [`ClientMessage::decode`] is tested against).
+    pub fn decode_general(text: &str) -> Result<Self, DecodeError> {
         match Envelope::read(text)?.kind {
             None => TelemetryBatch::decode(text).map(ClientMessage::Telemetry),
             Some(kind) if kind == MessageType::PING => Ok(ClientMessage::Ping),
