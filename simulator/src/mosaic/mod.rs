@@ -45,10 +45,10 @@ pub use scenario::Scenario;
 pub use show::Show;
 pub use show::first_group_levels;
 
-/// A broadcast as the show hands it to every connection: encoded once.
-pub type Push = Arc<PreparedBroadcast>;
+/// What one tick of the show hands to every connection: its broadcasts, each encoded once.
+pub type Push = Arc<[PreparedBroadcast]>;
 
-/// Pushes one connection may have queued before the hub starts dropping them.
+/// Ticks one connection may have queued before the hub starts dropping them.
 pub const QUEUE: usize = 256;
 
 /// What every connection and the token endpoint share.
@@ -189,14 +189,17 @@ async fn run_show(shared: Arc<Shared>, interval: Duration, mut shutdown: Shutdow
                     Ok(mut show) => show.tick(),
                     Err(_) => break,
                 };
+                let mut prepared = Vec::with_capacity(pushes.len());
                 for broadcast in pushes {
                     match PreparedBroadcast::new(broadcast) {
-                        Ok(prepared) => {
-                            let queued = shared.hub.broadcast(&Arc::new(prepared));
-                            tracing::debug!(queued, "mosaic broadcast");
-                        }
+                        Ok(p) => prepared.push(p),
                         Err(err) => tracing::warn!(%err, "mosaic broadcast not sent"),
                     }
+                }
+                if !prepared.is_empty() {
+                    let count = prepared.len();
+                    let queued = shared.hub.broadcast(&Push::from(prepared));
+                    tracing::debug!(count, queued, "mosaic show tick broadcast");
                 }
             }
             () = shutdown.wait() => break,

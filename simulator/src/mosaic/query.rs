@@ -121,8 +121,10 @@ impl Application<MosaicSession> for Connection {
     }
 
     fn on_push(&mut self, session: &mut MosaicSession, push: Push, now: Timestamp) {
-        if session.offer(now, &push) {
-            tracing::debug!(channel = %push.broadcast().channel, "mosaic broadcast queued");
+        for broadcast in push.iter() {
+            if session.offer(now, broadcast) {
+                tracing::debug!(channel = %broadcast.broadcast().channel, "mosaic broadcast queued");
+            }
         }
     }
 
