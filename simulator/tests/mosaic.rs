@@ -15,12 +15,15 @@ use telewire_protocols::auth::AccessLevel;
 use telewire_protocols::auth::TokenVerifier;
 use telewire_protocols::frame::Inbound;
 use telewire_protocols::frame::Outbound;
+use telewire_protocols::mosaic::Beacon;
 use telewire_protocols::mosaic::Broadcast;
 use telewire_protocols::mosaic::BroadcastData;
+use telewire_protocols::mosaic::Channel;
 use telewire_protocols::mosaic::ChannelKind;
 use telewire_protocols::mosaic::ErrorReply;
 use telewire_protocols::mosaic::KeepaliveReply;
 use telewire_protocols::mosaic::MosaicSession;
+use telewire_protocols::mosaic::PreparedBroadcast;
 use telewire_protocols::mosaic::Reply;
 use telewire_protocols::mosaic::ReplyData;
 use telewire_protocols::mosaic::ServerMessage;
@@ -548,7 +551,24 @@ fn keepalives_refresh_the_session_past_the_token_lifetime() {
         "the session outlives its token while refreshed"
     );
     assert_eq!(session.poll_timeout(), Some(t0 + Duration::from_secs(700)));
+    let subscribe = json!({"subscribe": "beacon", "token": token}).to_string();
+    session.handle_frame(t0 + Duration::from_secs(401), Inbound::Text(&subscribe));
+    let beacon = PreparedBroadcast::new(Broadcast {
+        channel: Channel::BEACON,
+        data: BroadcastData::Beacon(Beacon {
+            on: true,
+            extra: Default::default(),
+        }),
+        extra: Default::default(),
+    })
+    .unwrap();
+    assert!(session.offer(t0 + Duration::from_secs(402), &beacon));
+    assert!(matches!(session.poll_transmit(), Some(Outbound::Text(_))));
     session.handle_timeout(t0 + Duration::from_secs(700));
+    assert!(
+        !session.offer(t0 + Duration::from_secs(700), &beacon),
+        "a timed-out session gets no broadcasts"
+    );
     assert_eq!(answer(&mut session, 701), KeepaliveReply::TimedOut);
 }
 

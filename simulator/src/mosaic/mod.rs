@@ -51,6 +51,9 @@ pub type Push = Arc<[PreparedBroadcast]>;
 /// Ticks one connection may have queued before the hub starts dropping them.
 pub const QUEUE: usize = 256;
 
+/// Lifetime of the token printed at start, so it can be pasted into a front end all day.
+pub const PRINTED_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
 /// What every connection and the token endpoint share.
 pub struct Shared {
     credentials: Credentials,
@@ -138,7 +141,12 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
             "username {} / password {} (JSON or form body); put the token in every message as \"token\"",
             creds.username, creds.password
         ),
-        token: jwt.issue(&creds.username, AccessLevel::Admin, ctx.clock.now()),
+        token: jwt.issue_for(
+            &creds.username,
+            AccessLevel::Admin,
+            ctx.clock.now(),
+            PRINTED_TOKEN_TTL,
+        ),
         notes: vec![
             format!(
                 "controller {} ({max} connections at most, HTTP included; the next gets 503); security {}",
@@ -150,7 +158,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
                 }
             ),
             format!(
-                "tokens live {} s; a session times out {} ms after its last refreshing keepalive",
+                "the token above lives 24 h; tokens from /authenticate live {} s; a session times out {} ms after its last refreshing keepalive",
                 scenario.token_ttl_secs, scenario.session_timeout_ms
             ),
             format!(
