@@ -99,8 +99,14 @@ where
             }
         }
     };
-    if let Ended::BySession(_) = ended {
-        linger(&mut rx).await;
+    match ended {
+        Ended::BySession(_) => linger(&mut rx).await,
+        // Completes the closing handshake: the WebSocket queued its close reply when the
+        // client's close frame arrived; closing the sink writes it.
+        Ended::ByClient => {
+            let _ = tokio::time::timeout(CLOSE_LINGER, tx.close()).await;
+        }
+        Ended::Shutdown => {}
     }
     app.on_close();
     ended

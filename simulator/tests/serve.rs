@@ -32,7 +32,7 @@ async fn the_table_names_every_api_with_urls_credentials_and_a_token() {
         assert!(table.contains(&addr.to_string()), "{table}");
     }
     // The servers written so far; each new one joins this list.
-    let served = [Api::Molecule];
+    let served = [Api::Molecule, Api::Mosaic];
     for info in running
         .apis
         .iter()
@@ -187,5 +187,30 @@ async fn tls_serves_wss_and_https_with_the_given_certificate() {
         .await;
     assert!(refused.is_err());
     drop(ws);
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_close_frame() {
+    let running = start(&[Api::Molecule], ServeOptions::ephemeral())
+        .await
+        .unwrap();
+    let token = running.apis[0].info.token.clone();
+    let url = format!("ws://{}/ws", running.addr(Api::Molecule).unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    authenticate(&mut ws, &token).await;
+    ws.send(Message::Close(None)).await.unwrap();
+    // The server completes the closing handshake: a close frame, then the end of stream,
+    // never a reset without one.
+    let mut echoed = false;
+    for _ in 0..1_000 {
+        match timeout(WAIT, ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(_))) => echoed = true,
+            Some(Ok(_)) => continue,
+            None => break,
+            Some(Err(err)) => panic!("closing handshake not completed: {err}"),
+        }
+    }
+    assert!(echoed, "no close frame came back");
     running.shutdown().await;
 }
