@@ -251,8 +251,8 @@ fn parse_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, WsError> {
     }
     let masked = b1 & 0x80 != 0;
     let (len, mut at) = match b1 & 0x7f {
-        126 => match buf.get(2..4) {
-            Some(b) => (u64::from(u16::from_be_bytes([b[0], b[1]])), 4),
+        126 => match buf.get(2..4).and_then(|b| <[u8; 2]>::try_from(b).ok()) {
+            Some(b) => (u64::from(u16::from_be_bytes(b)), 4),
             None => return Ok(None),
         },
         127 => match buf.get(2..10).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
@@ -266,21 +266,24 @@ fn parse_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, WsError> {
         return Err(WsError::Protocol("frame too large"));
     }
     let mask = if masked {
-        let Some(m) = buf.get(at..at + 4) else {
+        let Some(m) = buf
+            .get(at..at + 4)
+            .and_then(|m| <[u8; 4]>::try_from(m).ok())
+        else {
             return Ok(None);
         };
         at += 4;
-        Some([m[0], m[1], m[2], m[3]])
+        Some(m)
     } else {
         None
     };
-    let Some(body) = buf.get(at..at + len) else {
+    let Some(body) = buf.get(at..at.saturating_add(len)) else {
         return Ok(None);
     };
     let mut payload = body.to_vec();
     if let Some(mask) = mask {
-        for (i, byte) in payload.iter_mut().enumerate() {
-            *byte ^= mask[i % 4];
+        for (byte, m) in payload.iter_mut().zip(mask.iter().cycle()) {
+            *byte ^= m;
         }
     }
     Ok(Some((
@@ -317,9 +320,13 @@ impl WsReader {
             OP_PING => Ok(Some(Incoming::Ping(frame.payload))),
             OP_PONG => Ok(Some(Incoming::Pong)),
             OP_CLOSE => {
-                let close = match frame.payload.get(..2) {
+                let code = frame
+                    .payload
+                    .get(..2)
+                    .and_then(|c| <[u8; 2]>::try_from(c).ok());
+                let close = match code {
                     Some(code) => Some((
-                        u16::from_be_bytes([code[0], code[1]]),
+                        u16::from_be_bytes(code),
                         String::from_utf8_lossy(frame.payload.get(2..).unwrap_or_default())
                             .into_owned(),
                     )),
