@@ -165,10 +165,9 @@ fn finite(v: f64) -> Reading {
     Reading::new(v).unwrap_or_default()
 }
 
-/// Starts the simulated webmacs server.
-pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
-    let creds = &ctx.credentials;
-    let jwt = ctx.jwt("webmacs", Duration::from_secs(scenario.token_ttl_secs));
+/// The server state for `scenario`: events registered, experiment started, no client yet.
+/// Returns it with one note line per event.
+fn new_shared(ctx: &Context, scenario: &Scenario) -> (Shared, Vec<String>) {
     let mut hub = IngestHub::with_intervals(
         Duration::from_millis(scenario.throttle_ms),
         WEBHOOK_INTERVAL,
@@ -193,19 +192,27 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
     if let Some(experiment) = &scenario.experiment {
         hub.start_experiment(experiment.as_str());
     }
-    let now = ctx.clock.now();
-    let token = jwt.issue(&creds.email, AccessLevel::Admin, now);
-    let deleted_token = jwt.issue(DELETED_USER, AccessLevel::Admin, now);
-    jwt.delete_subject(DELETED_USER);
-    let shared = Arc::new(Shared {
-        credentials: creds.clone(),
+    let shared = Shared {
+        credentials: ctx.credentials.clone(),
         clock: ctx.clock,
         shutdown: ctx.shutdown.clone(),
-        jwt,
+        jwt: ctx.jwt("webmacs", Duration::from_secs(scenario.token_ttl_secs)),
         ingest: Mutex::new(hub),
         streams: Hub::new(QUEUE),
         last_poll: Mutex::new(None),
-    });
+    };
+    (shared, event_notes)
+}
+
+/// Starts the simulated webmacs server.
+pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
+    let creds = &ctx.credentials;
+    let (shared, event_notes) = new_shared(ctx, scenario);
+    let now = ctx.clock.now();
+    let token = shared.jwt.issue(&creds.email, AccessLevel::Admin, now);
+    let deleted_token = shared.jwt.issue(DELETED_USER, AccessLevel::Admin, now);
+    shared.jwt.delete_subject(DELETED_USER);
+    let shared = Arc::new(shared);
     let mut tasks = Vec::new();
     if let Some(interval) = device::batch_interval(scenario.rate, scenario.events.len()) {
         let lab = Lab::from_events(ctx.seed, &scenario.events);
@@ -280,5 +287,71 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         router,
         tasks,
         info,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> Context {
+        Context {
+            clock: Clock::system(),
+            shutdown: crate::shutdown::channel().1,
+            seed: 1,
+            credentials: Credentials::default(),
+            jwt_secret: Arc::from(&b"secret"[..]),
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
+        }
+    }
+
+    fn reading(id: &str, v: f64) -> Datapoint {
+        Datapoint::new(id, Reading::new(v).unwrap_or_default())
+    }
+
+    /// "Broadcasts ... (throttled to ≥ 200 ms per event)", at the exact edge, through the
+    /// server's own fan-out: 199 ms after a broadcast the event is held back, at 200 ms
+    /// it goes out again; the held-back value is stored but never sent.
+    #[tokio::test]
+    async fn the_broadcast_throttle_holds_an_event_for_200_ms() {
+        let scenario = Scenario::default();
+        let id = scenario.events[0].public_id.clone();
+        let other = scenario.events[1].public_id.clone();
+        let (shared, notes) = new_shared(&context(), &scenario);
+        assert_eq!(notes.len(), scenario.events.len());
+        let (_, mut rx) = shared.streams.register();
+        let t0 = Timestamp::from_unix_secs(1_700_000_000);
+        let ms = |n| t0.saturating_add(Duration::from_millis(n));
+        assert_eq!(shared.ingest(t0, &[reading(&id, 1.0)]).broadcast, 1);
+        let held = shared.ingest(ms(199), &[reading(&id, 2.0), reading(&other, 5.0)]);
+        assert_eq!((held.stored, held.throttled, held.broadcast), (2, 1, 1));
+        assert_eq!(shared.ingest(ms(200), &[reading(&id, 3.0)]).broadcast, 1);
+        let mut texts = Vec::new();
+        while let Ok(text) = rx.try_recv() {
+            texts.push(text.to_string());
+        }
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        assert!(texts[0].contains(r#""value":1.0"#), "{}", texts[0]);
+        assert!(
+            !texts[1].contains(&id) && texts[1].contains(r#""value":5.0"#),
+            "{}",
+            texts[1]
+        );
+        assert!(texts[2].contains(r#""value":3.0"#), "{}", texts[2]);
+        let latest = shared
+            .ingest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .latest();
+        assert!(latest.to_text().contains(r#""value":3.0"#));
+    }
+
+    #[tokio::test]
+    async fn a_recent_poll_counts_as_watching() {
+        let (shared, _) = new_shared(&context(), &Scenario::default());
+        assert!(!shared.watched());
+        shared.note_poll();
+        assert!(shared.watched());
     }
 }
