@@ -814,3 +814,47 @@ async fn run_controller_reconnects_until_shut_down() {
     assert!(stats.reconnects >= 1, "{stats:?}");
     assert_eq!(stats.sent, 0);
 }
+
+/// The "Frontend Fallback Strategy" as the document's Vue client runs it (the protocol
+/// crate's `DashboardLink`): three failed sockets, polling `GET /api/v1/datapoints/latest`
+/// (which keeps the built-in controller running with no stream client), then the socket
+/// opens again and polling stops.
+#[tokio::test]
+async fn the_frontend_fallback_polls_latest_after_three_failures_then_returns_to_the_socket() {
+    use telewire_protocols::time::Timestamp;
+    use telewire_protocols::webmacs::client::ConnectionMode;
+    use telewire_protocols::webmacs::client::DashboardAction;
+    use telewire_protocols::webmacs::client::DashboardLink;
+
+    let mut opts = ServeOptions::ephemeral();
+    opts.scenario.webmacs.rate = 2_000.0;
+    let (running, addr) = start(opts).await;
+    let token = login(addr).await;
+    let mut link = DashboardLink::new();
+    let t = Timestamp::from_unix_secs(1_000);
+    for _ in 0..3 {
+        // A stale token: the socket opens and is closed with 1008.
+        let mut ws = connect(addr, STREAM, Some("stale.token.value")).await;
+        assert_eq!(close_of(&mut ws).await.0, 1008);
+        link.on_failure(t);
+    }
+    assert_eq!(link.mode(), ConnectionMode::Polling);
+    assert_eq!(link.poll_action(t), Some(DashboardAction::PollLatest));
+    // Poll until the built-in controller, woken by the poll, has stored values.
+    let mut latest = Vec::new();
+    for _ in 0..2_000 {
+        let (status, _, body) =
+            request(addr, "GET", "/api/v1/datapoints/latest", Some(&token), None).await;
+        assert_eq!(status, 200, "{body}");
+        latest = serde_json::from_str::<Vec<Value>>(&body).unwrap();
+        if latest.len() == 4 {
+            break;
+        }
+    }
+    assert_eq!(latest.len(), 4, "one item per enabled event");
+    let mut ws = subscribe(addr, &token).await;
+    link.on_open(t);
+    assert_eq!(link.mode(), ConnectionMode::WebSocket);
+    assert_eq!(next_json(&mut ws).await["type"], "datapoints_batch");
+    running.shutdown().await;
+}
