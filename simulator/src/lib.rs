@@ -21,3 +21,4 @@ pub mod signals;
 pub mod tls;
 pub mod valtronics;
 pub mod webmacs;
+pub mod wsclient;

@@ -680,6 +680,7 @@ fn controller_options(addr: SocketAddr, token: &str, events: &[&str]) -> Control
         rate: 1_000.0,
         seed: 7,
         limit: Some(40),
+        ca_cert: None,
     }
 }
 
@@ -770,11 +771,18 @@ async fn run_controller_refuses_bad_options_and_wrong_paths() {
         Err(ControllerError::InvalidRate(_))
     ));
     opts.rate = 10.0;
-    opts.url = format!("wss://{addr}");
+    opts.url = format!("http://{addr}");
     assert!(matches!(
         webmacs::run_controller(opts.clone(), signal.clone()).await,
         Err(ControllerError::InvalidUrl { .. })
     ));
+    // wss:// to a server without TLS fails at once, naming TLS.
+    opts.url = format!("wss://{addr}");
+    let err = tokio::time::timeout(WAIT, webmacs::run_controller(opts.clone(), signal.clone()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, ControllerError::Tls(_)), "{err}");
     opts.url = format!("ws://{addr}/no/such/path");
     let err = tokio::time::timeout(WAIT, webmacs::run_controller(opts, signal))
         .await
@@ -856,5 +864,28 @@ async fn the_frontend_fallback_polls_latest_after_three_failures_then_returns_to
     link.on_open(t);
     assert_eq!(link.mode(), ConnectionMode::WebSocket);
     assert_eq!(next_json(&mut ws).await["type"], "datapoints_batch");
+    running.shutdown().await;
+}
+
+/// `wss://`: the controller trusts the certificate `serve --tls` uses and pushes through it.
+#[tokio::test]
+async fn run_controller_pushes_over_wss_with_a_trusted_certificate() {
+    let pem = telewire_simulator::tls::self_signed().unwrap();
+    let mut opts = quiet_options();
+    opts.tls = Some(telewire_simulator::tls::TlsSettings {
+        pem: Some(pem.clone()),
+        ..Default::default()
+    });
+    let (running, addr) = start(opts).await;
+    let token = running.apis[0].info.token.clone();
+    let (_trigger, signal) = shutdown::channel();
+    let mut opts = controller_options(addr, &token, &[TEMP]);
+    opts.url = format!("wss://localhost:{}", addr.port());
+    opts.ca_cert = Some(pem.cert_pem.into_bytes());
+    let stats = tokio::time::timeout(WAIT, webmacs::run_controller(opts, signal))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stats.sent, stats.reconnects), (40, 0));
     running.shutdown().await;
 }

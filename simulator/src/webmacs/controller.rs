@@ -23,11 +23,12 @@ use crate::prng::Prng;
 use crate::shutdown::Shutdown;
 
 use super::device::Lab;
-use super::ws_client;
-use super::ws_client::Incoming;
-use super::ws_client::WsError;
-use super::ws_client::WsReader;
-use super::ws_client::WsWriter;
+use crate::wsclient;
+use crate::wsclient::Incoming;
+use crate::wsclient::Trust;
+use crate::wsclient::WsError;
+use crate::wsclient::WsReader;
+use crate::wsclient::WsWriter;
 
 /// What to push, where, and how fast.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +45,9 @@ pub struct ControllerOptions {
     pub seed: u64,
     /// Stop after this many datapoints; `None` runs until shutdown.
     pub limit: Option<u64>,
+    /// Extra CA certificates (PEM) trusted for `wss://`, beside the web PKI roots: for
+    /// example the certificate `telewire serve --tls` generated.
+    pub ca_cert: Option<Vec<u8>>,
 }
 
 /// What a run did.
@@ -84,6 +88,9 @@ pub enum ControllerError {
         /// The documented reason, e.g. "Token has been revoked".
         reason: String,
     },
+    /// The TLS settings cannot be used (an unreadable CA certificate).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The server answered the upgrade with a client error: wrong URL or not WebMACS.
     #[error(
         "the server answered the WebSocket upgrade of {url} with HTTP {status}; is this a WebMACS server?"
@@ -115,7 +122,7 @@ pub fn backoff(attempt: u32, prng: &mut Prng) -> Duration {
 /// The URL the controller connects to: the endpoint path is added to a bare `ws://host`,
 /// then the token as the `token` query parameter.
 pub fn controller_url(url: &str, token: &str) -> Result<String, ControllerError> {
-    let target = ws_client::parse_url(url).map_err(|reason| ControllerError::InvalidUrl {
+    let target = wsclient::parse_url(url).map_err(|reason| ControllerError::InvalidUrl {
         url: url.to_owned(),
         reason,
     })?;
@@ -156,10 +163,11 @@ pub async fn run_controller(
         return Err(ControllerError::InvalidRate(opts.rate));
     }
     let url = controller_url(&opts.url, &opts.token)?;
-    let target = ws_client::parse_url(&url).map_err(|reason| ControllerError::InvalidUrl {
+    let target = wsclient::parse_url(&url).map_err(|reason| ControllerError::InvalidUrl {
         url: opts.url.clone(),
         reason,
     })?;
+    let trust = Trust::new(opts.ca_cert.as_deref()).map_err(ControllerError::Tls)?;
     let mut run = Run {
         lab: Lab::from_ids(opts.seed, &opts.events),
         pending: VecDeque::new(),
@@ -176,7 +184,7 @@ pub async fn run_controller(
             return Ok(run.stats);
         }
         let connected = tokio::select! {
-            r = ws_client::connect(&target, &mut prng) => r,
+            r = wsclient::connect(&target, &trust) => r,
             () = shutdown.wait() => return Ok(run.stats),
         };
         match connected {
@@ -198,6 +206,11 @@ pub async fn run_controller(
             }
             Err(WsError::Status(status)) if (400..500).contains(&status) => {
                 return Err(ControllerError::Upgrade { url: shown, status });
+            }
+            // A certificate the client does not trust, or a server that does not speak
+            // TLS: retrying cannot help, the settings must change.
+            Err(WsError::Tls(err)) => {
+                return Err(ControllerError::Tls(format!("{shown}: {err}")));
             }
             Err(err) => tracing::warn!(%err, url = %shown, "webmacs controller cannot connect"),
         }
@@ -293,8 +306,8 @@ impl Run {
                         Err(err) => tracing::debug!(%err, "webmacs controller got an undecodable message"),
                     },
                     Ok(Incoming::Binary(_) | Incoming::Pong) => {}
-                    Ok(Incoming::Ping(payload)) => {
-                        if let Err(err) = writer.pong(&payload).await {
+                    Ok(Incoming::Ping) => {
+                        if let Err(err) = writer.flush().await {
                             return End::Lost(err.to_string());
                         }
                     }
@@ -370,8 +383,12 @@ mod tests {
             controller_url("ws://h/ws/controller/telemetry?x=1", "t").unwrap(),
             "ws://h/ws/controller/telemetry?x=1&token=t"
         );
+        assert_eq!(
+            controller_url("wss://h", "t").unwrap(),
+            "wss://h/ws/controller/telemetry?token=t"
+        );
         assert!(matches!(
-            controller_url("wss://h", "t"),
+            controller_url("http://h", "t"),
             Err(ControllerError::InvalidUrl { .. })
         ));
     }

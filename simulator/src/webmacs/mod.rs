@@ -15,7 +15,6 @@ pub mod device;
 pub mod http;
 pub mod scenario;
 pub mod ws;
-mod ws_client;
 
 use std::sync::Arc;
 use std::sync::Mutex;
