@@ -253,7 +253,10 @@ impl DeviceSim {
         if let Some(seen) = self.last_seen {
             metadata.insert("last_seen".into(), Value::String(seen.to_rfc3339_secs()));
         }
-        metadata.insert("device_name".into(), Value::String(self.device.name.clone()));
+        metadata.insert(
+            "device_name".into(),
+            Value::String(self.device.name.clone()),
+        );
         metadata
     }
 
@@ -493,7 +496,10 @@ mod tests {
         assert!(matches!(first.get(1), Some(ServerMessage::Alert(a))
             if a.alert_type.as_deref() == Some(ALERT_TYPE_CONNECTIVITY)));
         let second = fleet.tick(Timestamp::EPOCH);
-        assert!(matches!(second.first(), Some(ServerMessage::TelemetryUpdate(_))));
+        assert!(matches!(
+            second.first(),
+            Some(ServerMessage::TelemetryUpdate(_))
+        ));
         assert!(matches!(
             second.last(),
             Some(ServerMessage::DeviceStatusUpdate(s)) if s.new_status == DeviceStatus::ONLINE

@@ -140,10 +140,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
             .to_owned(),
     ];
     for (id, name, metrics) in &described {
-        notes.push(format!(
-            "device_id {id}: {name} ({})",
-            metrics.join(", ")
-        ));
+        notes.push(format!("device_id {id}: {name} ({})", metrics.join(", ")));
     }
     let limits = &scenario.limits;
     notes.push(format!(

@@ -257,7 +257,8 @@ mod tests {
             Some(2048)
         );
         assert_eq!(kib_field("VmRSS: lots\n", "VmRSS"), None);
-        let df = "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100 25 75 25% /\n";
+        let df =
+            "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100 25 75 25% /\n";
         assert_eq!(parse_df(df), Some(25.0));
         assert_eq!(parse_df("nothing"), None);
     }
