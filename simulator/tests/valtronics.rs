@@ -1063,3 +1063,80 @@ fn the_default_scenario_section_parses_with_three_devices() {
         "seed = 1\n[valtronics]\ninterval_ms = 10\n[valtronics.limits]\nmax_batch_itemz = 3\n";
     assert!(Scenario::parse(text, "bad.toml").is_err());
 }
+
+#[tokio::test]
+async fn unsubscribe_by_device_id_must_name_the_subscribed_devices() {
+    let (running, addr) = start(fast_options()).await;
+    let token = login(addr).await;
+    let mut ws = authed(addr, "/ws", &token).await;
+    send_json(
+        &mut ws,
+        json!({"type": "subscribe", "channel": "telemetry", "device_id": 1}),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["type"], "subscribed");
+    send_json(
+        &mut ws,
+        json!({"type": "unsubscribe", "channel": "telemetry", "device_id": 2}),
+    )
+    .await;
+    let reply = next_of(&mut ws, "error").await;
+    assert_eq!(reply["error"], "not_subscribed", "{reply}");
+    // Still subscribed: telemetry keeps coming.
+    next_of(&mut ws, "telemetry_update").await;
+    send_json(
+        &mut ws,
+        json!({"type": "unsubscribe", "channel": "telemetry", "device_id": 1}),
+    )
+    .await;
+    let ack = next_of(&mut ws, "unsubscribed").await;
+    assert_eq!(ack["device_id"], 1);
+    send(&mut ws, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_json(&mut ws).await["type"], "pong");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_frequency_sends_each_metric_at_most_once_per_interval() {
+    let (running, addr) = start(fast_options()).await;
+    let token = login(addr).await;
+    let mut ws = authed(addr, "/ws", &token).await;
+    send_json(
+        &mut ws,
+        json!({"type": "subscribe", "channel": "telemetry", "device_id": 1,
+               "filters": {"frequency": "1h"}}),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["type"], "subscribed");
+    let first = next_json(&mut ws).await;
+    assert_eq!(first["type"], "telemetry_update", "{first}");
+    // Every later update of the hour is held back: the next frame answers the ping.
+    send(&mut ws, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_json(&mut ws).await["type"], "pong");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn acknowledgements_can_be_turned_off() {
+    let mut opts = fast_options();
+    opts.scenario.valtronics.acknowledge_subscriptions = false;
+    let (running, addr) = start(opts).await;
+    let token = login(addr).await;
+    let mut ws = authed(addr, "/ws", &token).await;
+    send_json(
+        &mut ws,
+        json!({"type": "subscribe", "channel": "telemetry"}),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["type"], "telemetry_update");
+    send_json(
+        &mut ws,
+        json!({"type": "unsubscribe", "channel": "telemetry"}),
+    )
+    .await;
+    send(&mut ws, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_of(&mut ws, "pong").await["type"], "pong");
+    send(&mut ws, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_json(&mut ws).await["type"], "pong");
+    running.shutdown().await;
+}

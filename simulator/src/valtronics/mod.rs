@@ -74,7 +74,7 @@ pub fn session_config(scenario: &Scenario) -> SessionConfig {
         max_messages_per_second: limits.messages_per_second,
         rate_refusals_before_close: limits.rate_refusals_before_close,
         max_batch_items: limits.max_batch_items,
-        acknowledge_subscriptions: limits.acknowledge_subscriptions,
+        acknowledge_subscriptions: scenario.acknowledge_subscriptions,
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Scenario {
     /// Lifetime of the tokens `POST /api/v1/auth/login` issues, in seconds.
     #[serde(default = "default_token_ttl_secs")]
     pub token_ttl_secs: u64,
+    /// Acknowledge `subscribe` / `unsubscribe` with `subscribed` / `unsubscribed` (the
+    /// document shows no acknowledgement; its clients log unknown types and go on).
+    #[serde(default = "yes")]
+    pub acknowledge_subscriptions: bool,
     /// The documented limits; lower them to make them quick to reach.
     #[serde(default)]
     pub limits: Limits,
@@ -57,9 +61,6 @@ pub struct Limits {
     /// "Batch messages limited to 50 items".
     #[serde(default = "default_max_batch_items")]
     pub max_batch_items: usize,
-    /// Acknowledge `subscribe` / `unsubscribe` with `subscribed` / `unsubscribed`.
-    #[serde(default = "yes")]
-    pub acknowledge_subscriptions: bool,
 }
 
 /// One simulated device.
@@ -175,7 +176,6 @@ impl Default for Limits {
             rate_refusals_before_close: default_rate_refusals_before_close(),
             max_message_bytes: default_max_message_bytes(),
             max_batch_items: default_max_batch_items(),
-            acknowledge_subscriptions: true,
         }
     }
 }
@@ -186,6 +186,7 @@ impl Default for Scenario {
             interval_ms: default_interval_ms(),
             system_interval_ms: default_system_interval_ms(),
             token_ttl_secs: default_token_ttl_secs(),
+            acknowledge_subscriptions: true,
             limits: Limits::default(),
             devices: default_devices(),
         }
