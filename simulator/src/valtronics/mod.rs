@@ -142,6 +142,9 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
     for (id, name, metrics) in &described {
         notes.push(format!("device_id {id}: {name} ({})", metrics.join(", ")));
     }
+    notes.push(format!(
+        "alerts: alert_type \"{ALERT_TYPE_THRESHOLD}\" (severity warning or critical, metadata threshold_value / actual_value) or \"{ALERT_TYPE_CONNECTIVITY}\"; device statuses online, offline, warning"
+    ));
     let limits = &scenario.limits;
     notes.push(format!(
         "telemetry every {} ms, system status every {} ms (while subscribed); token ttl {} s",
