@@ -684,7 +684,7 @@ async fn one_kib_is_accepted_and_one_byte_more_closes_with_1009() {
     assert!(reason.contains("1024"), "{reason}");
     // Far larger messages are closed the same way.
     let mut ws = connect(addr, "/ws").await;
-    send(&mut ws, padded(20_000)).await;
+    send(&mut ws, padded(200_000)).await;
     assert_eq!(close_of(&mut ws).await.0, 1009);
     running.shutdown().await;
 }

@@ -27,8 +27,9 @@ use super::device::Push;
 pub const QUEUE: usize = 256;
 
 /// How far above the session's cap the WebSocket layer accepts a message, so the session
-/// (not the transport) answers an oversized message with close 1009.
-const TRANSPORT_MARGIN: usize = 64 * 1024;
+/// (not the transport) answers an oversized message with close 1009. Beyond it the
+/// transport refuses to buffer the message and drops the connection.
+pub const TRANSPORT_MARGIN: usize = 1024 * 1024;
 
 /// `/ws`.
 pub async fn primary(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
