@@ -1,5 +1,8 @@
 //! "System Status Channel": the simulator process's own figures, read from `/proc` with std only.
 //!
+//! `cpu_usage` is the process's share of all cores since the previous sample,
+//! `memory_usage` its resident memory as a share of the host's, `disk_usage` the file
+//! system of its working directory, `load_average` the host's one-minute load.
 //! Every figure that cannot be read (no `/proc`, no `df`) is left out of the update; the
 //! connection count and the process uptime are always there.
 
@@ -87,12 +90,17 @@ impl SystemSampler {
             );
             put("threads", stat.threads as f64);
         }
-        let rss_kib = read_status_kib("VmRSS");
-        if let Some(rss) = rss_kib {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let total = kib_field(&meminfo, "MemTotal").filter(|t| *t > 0);
+        if let Some(rss) = read_status_kib("VmRSS") {
             put("memory_rss_mb", rss as f64 / 1024.0);
-            if let Some(total) = read_meminfo_kib("MemTotal").filter(|t| *t > 0) {
+            if let Some(total) = total {
                 put("memory_usage", 100.0 * rss as f64 / total as f64);
             }
+        }
+        if let (Some(total), Some(available)) = (total, kib_field(&meminfo, "MemAvailable")) {
+            let used = total.saturating_sub(available);
+            put("host_memory_usage", 100.0 * used as f64 / total as f64);
         }
         if let Some(disk) = self.disk_usage(now) {
             put("disk_usage", disk);
@@ -151,10 +159,6 @@ fn parse_stat(text: &str) -> Option<Stat> {
 
 fn read_status_kib(key: &str) -> Option<u64> {
     kib_field(&std::fs::read_to_string("/proc/self/status").ok()?, key)
-}
-
-fn read_meminfo_kib(key: &str) -> Option<u64> {
-    kib_field(&std::fs::read_to_string("/proc/meminfo").ok()?, key)
 }
 
 /// The value of a `Key:   1234 kB` line.
