@@ -7,10 +7,12 @@ use axum::extract::State;
 use axum::extract::ws::WebSocket;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
+use telewire_protocols::frame::Inbound;
+use telewire_protocols::frame::Outbound;
+use telewire_protocols::session::ServerSession;
 use telewire_protocols::time::Timestamp;
 use telewire_protocols::valtronics::Endpoint;
 use telewire_protocols::valtronics::Event;
-use telewire_protocols::valtronics::Offer;
 use telewire_protocols::valtronics::ValtronicsSession;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -68,13 +70,13 @@ fn upgrade(shared: Arc<Shared>, ws: WebSocketUpgrade, endpoint: Endpoint) -> Res
 
 async fn serve(socket: WebSocket, shared: Arc<Shared>, endpoint: Endpoint) {
     let clock = shared.clock;
-    let session = ValtronicsSession::with_config(
+    let session = Logged(ValtronicsSession::with_config(
         clock.now(),
         endpoint,
         shared.verifier.clone(),
         &shared.registry,
         shared.session.clone(),
-    );
+    ));
     tracing::info!(%endpoint, active = shared.registry.active(), "valtronics client connected");
     let (tx, rx) = mpsc::channel(QUEUE);
     let shutdown = shared.shutdown.clone();
@@ -85,6 +87,55 @@ async fn serve(socket: WebSocket, shared: Arc<Shared>, endpoint: Endpoint) {
     };
     let ended = drive(socket, session, conn, rx, clock, shutdown).await;
     tracing::info!(%endpoint, ?ended, "valtronics client disconnected");
+}
+
+/// The session, with a debug line for every message in and out (sizes and types only: an
+/// `auth` message carries a token, which stays out of the logs).
+struct Logged(ValtronicsSession);
+
+impl ServerSession for Logged {
+    type Event = Event;
+
+    fn handle_frame(&mut self, now: Timestamp, frame: Inbound<'_>) {
+        let kind = match frame {
+            Inbound::Text(_) => "text",
+            Inbound::Binary(_) => "binary",
+        };
+        tracing::debug!(kind, bytes = frame.len(), "valtronics message received");
+        self.0.handle_frame(now, frame);
+    }
+
+    fn handle_timeout(&mut self, now: Timestamp) {
+        self.0.handle_timeout(now);
+    }
+
+    fn poll_transmit(&mut self) -> Option<Outbound> {
+        let frame = self.0.poll_transmit()?;
+        match &frame {
+            Outbound::Text(text) => {
+                tracing::debug!(bytes = text.len(), "valtronics message sent");
+            }
+            Outbound::Binary(bytes) => {
+                tracing::debug!(bytes = bytes.len(), "valtronics binary message sent");
+            }
+            Outbound::Close(close) => {
+                tracing::info!(code = close.code.0, reason = %close.reason, "valtronics close sent");
+            }
+        }
+        Some(frame)
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.0.poll_event()
+    }
+
+    fn poll_timeout(&self) -> Option<Timestamp> {
+        self.0.poll_timeout()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
 }
 
 /// A connection's membership of the push hub, and the task moving pushes to it.
@@ -128,10 +179,10 @@ impl Connection {
     }
 }
 
-impl Application<ValtronicsSession> for Connection {
+impl Application<Logged> for Connection {
     type Push = Push;
 
-    fn on_event(&mut self, session: &mut ValtronicsSession, event: Event, _now: Timestamp) {
+    fn on_event(&mut self, session: &mut Logged, event: Event, _now: Timestamp) {
         match event {
             Event::Authenticated(principal) => {
                 tracing::info!(subject = %principal.subject, "valtronics client authenticated");
@@ -142,7 +193,7 @@ impl Application<ValtronicsSession> for Connection {
             }
             Event::Unsubscribed { channel } => {
                 tracing::debug!(%channel, "valtronics unsubscription");
-                if session.subscriptions().next().is_none() {
+                if session.0.subscriptions().next().is_none() {
                     self.leave();
                 }
             }
@@ -152,11 +203,13 @@ impl Application<ValtronicsSession> for Connection {
         }
     }
 
-    fn on_push(&mut self, session: &mut ValtronicsSession, push: Push, now: Timestamp) {
-        match session.offer(now, &push) {
-            Offer::Sent => tracing::debug!(kind = push.message_type(), "valtronics push sent"),
-            other => tracing::trace!(kind = push.message_type(), ?other, "valtronics push held"),
-        }
+    fn on_push(&mut self, session: &mut Logged, push: Push, now: Timestamp) {
+        let offer = session.0.offer(now, &push);
+        tracing::trace!(
+            kind = push.message_type(),
+            ?offer,
+            "valtronics push offered"
+        );
     }
 
     fn on_close(&mut self) {
