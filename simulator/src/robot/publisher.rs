@@ -266,9 +266,7 @@ async fn publish(
         tokio::select! {
             _ = ticker.tick() => {
                 if opts.limit.is_some_and(|l| stats.sent >= l) {
-                    let _ = ws.send_close(1000, "publisher done").await;
-                    ws.linger(CLOSE_WAIT).await;
-                    return Ended::Done;
+                    return finish(ws).await;
                 }
                 let message = client::publish(opts.topic.as_str(), source.next());
                 if let Err(err) = ws.send_text(&message.to_text()).await {
@@ -277,9 +275,7 @@ async fn publish(
                 stats.sent += 1;
                 tracing::debug!(sent = stats.sent, topic = %opts.topic, "robot publisher sent");
                 if opts.limit.is_some_and(|l| stats.sent >= l) {
-                    let _ = ws.send_close(1000, "publisher done").await;
-                    ws.linger(CLOSE_WAIT).await;
-                    return Ended::Done;
+                    return finish(ws).await;
                 }
             }
             read = ws.fill() => {
@@ -294,10 +290,20 @@ async fn publish(
             }
             () = shutdown.wait() => {
                 let _ = ws.send_close(1001, "publisher stopping").await;
-                ws.linger(CLOSE_WAIT).await;
+                let _ = ws.linger(CLOSE_WAIT).await;
                 return Ended::Done;
             }
         }
+    }
+}
+
+/// Closes with 1000 once the limit is reached; a server that had refused the token by then
+/// (close 1008) makes it an error rather than a success.
+async fn finish(ws: &mut WsClient) -> Ended {
+    let _ = ws.send_close(1000, "publisher done").await;
+    match ws.linger(CLOSE_WAIT).await {
+        Some((1008, reason)) => Ended::Fatal(PublisherError::Refused { reason }),
+        _ => Ended::Done,
     }
 }
 

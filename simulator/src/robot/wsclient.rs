@@ -333,24 +333,28 @@ impl WsClient {
         self.stream.write_all(&frame).await
     }
 
-    /// Waits (at most `wait`) for the server's close frame after ours.
-    pub async fn linger(&mut self, wait: Duration) {
-        let _ = tokio::time::timeout(wait, async {
+    /// Waits (at most `wait`) for the server's close frame after ours; returns its code
+    /// and reason when one arrived with them.
+    pub async fn linger(&mut self, wait: Duration) -> Option<(u16, String)> {
+        tokio::time::timeout(wait, async {
             loop {
                 loop {
                     match self.next_frame() {
-                        Ok(Some(Frame::Close(_))) | Err(_) => return,
+                        Ok(Some(Frame::Close(close))) => return close,
+                        Err(_) => return None,
                         Ok(Some(_)) => {}
                         Ok(None) => break,
                     }
                 }
                 match self.fill().await {
-                    Ok(0) | Err(_) => return,
+                    Ok(0) | Err(_) => return None,
                     Ok(_) => {}
                 }
             }
         })
-        .await;
+        .await
+        .ok()
+        .flatten()
     }
 }
 
