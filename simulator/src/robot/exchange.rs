@@ -19,6 +19,21 @@ use crate::clock::Clock;
 use crate::hub::ConnId;
 use crate::hub::Hub;
 
+/// The longest log line written, in bytes.
+pub const MAX_LOG_LINE: usize = 512;
+
+/// `line` cut to at most `max` bytes on a character boundary, marked with `…` when cut.
+fn clip(line: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if line.len() <= max {
+        return line.into();
+    }
+    let mut end = max;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", line.get(..end).unwrap_or_default()).into()
+}
+
 /// The broker's table and the hub queue of each connection, kept in step under one lock.
 #[derive(Debug)]
 struct Table {
@@ -105,15 +120,18 @@ impl Exchange {
 
     /// Writes one of the server's log lines: to the process log (`tracing`) and to the
     /// subscribers of `server_logs`.
+    /// Lines longer than [`MAX_LOG_LINE`] bytes are cut (a refused message may quote a
+    /// client's input).
     pub fn log(&self, level: LogLevel, line: &str) {
+        let line = clip(line, MAX_LOG_LINE);
         match level {
-            LogLevel::Debug => tracing::debug!(target: "telewire::robot", "{line}"),
-            LogLevel::Info => tracing::info!(target: "telewire::robot", "{line}"),
-            LogLevel::Warning => tracing::warn!(target: "telewire::robot", "{line}"),
-            LogLevel::Error => tracing::error!(target: "telewire::robot", "{line}"),
+            LogLevel::Debug => tracing::debug!("{line}"),
+            LogLevel::Info => tracing::info!("{line}"),
+            LogLevel::Warning => tracing::warn!("{line}"),
+            LogLevel::Error => tracing::error!("{line}"),
         }
         let routed = match self.table.lock() {
-            Ok(table) => table.broker.server_log(self.clock.now(), level, line),
+            Ok(table) => table.broker.server_log(self.clock.now(), level, &line),
             Err(_) => return,
         };
         self.deliver(routed);
@@ -200,6 +218,13 @@ mod tests {
         let log = rb.recv().await.unwrap();
         assert_eq!(log.payload().name, "server_logs");
         assert_eq!(log.payload().data, json!("2024-01-01T12:00:00Z hello"));
+        ex.log(LogLevel::Warning, &"é".repeat(400));
+        let long = rb.recv().await.unwrap();
+        let text = long.payload().data.as_str().unwrap().to_owned();
+        assert!(
+            text.ends_with('…') && text.len() < MAX_LOG_LINE + 40,
+            "{text}"
+        );
         ex.disconnect(a);
         assert_eq!(ex.publish("t".into(), Payload::new("n", "k", json!(2))), 0);
         assert_eq!(ex.connections(), 1);

@@ -150,33 +150,39 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         .map(|t| format!("{} ({} every {} ms)", t.topic, t.name, t.interval_ms))
         .collect::<Vec<_>>()
         .join(", ");
+    let ws_urls: Vec<String> = WS_PATHS
+        .iter()
+        .map(|p| format!("{}{p}", ctx.ws_base()))
+        .collect();
     let info = ApiInfo {
-        ws_urls: WS_PATHS
-            .iter()
-            .map(|p| format!("{}{p}?token=<token>", ctx.ws_base()))
-            .collect(),
         http: vec![format!("GET {}{AUTH_PATH}", ctx.http_base())],
         credentials: format!(
-            "header X-API-Key: {} on GET {AUTH_PATH} returns {{\"token\"}}; pass it as ?token= (valid {} s)",
-            creds.api_key, scenario.token_ttl_secs
+            "header X-API-Key: {} on GET {AUTH_PATH} returns {{\"token\"}}; pass it as ?token= on the WebSocket URL",
+            creds.api_key
         ),
-        token,
         notes: vec![
+            format!(
+                "ready to paste: {}?token={token}",
+                ws_urls.first().cloned().unwrap_or_default()
+            ),
             format!("robot topics: {topic_list}; data flows while someone is subscribed"),
             format!(
-                "server_logs: the server's own log lines and a robot status line every {} ms",
+                "server_logs: the server's own log lines, and a robot status line (battery, pose, mode) every {} ms",
                 scenario.status_interval_ms
             ),
-            "messages: {\"action\":\"subscribe\"|\"unsubscribe\",\"topic\":t}, {\"action\":\"publish\",\"topic\":t,\"data\":{name,type,data}} (data may be a JSON string)".into(),
+            "send {\"action\":\"subscribe\"|\"unsubscribe\",\"topic\":t} or {\"action\":\"publish\",\"topic\":t,\"data\":{name,type,data}} (data may be a JSON string); subscribers get {name,type,data}".into(),
             format!(
-                "bad token: {}; errors: {{\"action\":\"error\",\"error\",\"message\"}}",
+                "bad token: {}; tokens live {} s and a connection closes with 1008 when its token expires; errors: {{\"action\":\"error\",\"error\",\"message\"}}",
                 if scenario.refuse_before_upgrade {
                     "HTTP 401 before the upgrade"
                 } else {
                     "close 1008 after the upgrade"
-                }
+                },
+                scenario.token_ttl_secs
             ),
         ],
+        ws_urls,
+        token,
     };
     Started {
         router: router.with_state(shared),

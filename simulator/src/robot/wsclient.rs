@@ -128,13 +128,19 @@ pub enum Frame {
     Close(Option<(u16, String)>),
 }
 
+/// Server frames parsed out of the bytes received so far (sans-IO).
+#[derive(Debug, Default)]
+pub struct FrameReader {
+    buf: Vec<u8>,
+    partial: Option<(u8, Vec<u8>)>,
+}
+
 /// One client connection.
 #[derive(Debug)]
 pub struct WsClient {
     stream: TcpStream,
-    buf: Vec<u8>,
+    reader: FrameReader,
     masks: Prng,
-    partial: Option<(u8, Vec<u8>)>,
 }
 
 impl WsClient {
@@ -181,9 +187,11 @@ impl WsClient {
         }
         Ok(Self {
             stream,
-            buf: rest,
+            reader: FrameReader {
+                buf: rest,
+                partial: None,
+            },
             masks,
-            partial: None,
         })
     }
 
@@ -192,12 +200,72 @@ impl WsClient {
     pub async fn fill(&mut self) -> io::Result<usize> {
         let mut chunk = [0u8; 4096];
         let n = self.stream.read(&mut chunk).await?;
-        self.buf
-            .extend_from_slice(chunk.get(..n).unwrap_or_default());
+        self.reader.push(chunk.get(..n).unwrap_or_default());
         Ok(n)
     }
 
-    /// The next complete frame in the buffer, if any.
+    /// The next complete frame received, if any.
+    pub fn next_frame(&mut self) -> io::Result<Option<Frame>> {
+        self.reader.next_frame()
+    }
+
+    /// Sends a text message.
+    pub async fn send_text(&mut self, text: &str) -> io::Result<()> {
+        self.send(0x1, text.as_bytes()).await
+    }
+
+    /// Answers a ping.
+    pub async fn send_pong(&mut self, data: &[u8]) -> io::Result<()> {
+        self.send(0xA, data).await
+    }
+
+    /// Sends a close frame with `code` and `reason`.
+    pub async fn send_close(&mut self, code: u16, reason: &str) -> io::Result<()> {
+        let mut payload = code.to_be_bytes().to_vec();
+        payload.extend_from_slice(telewire_protocols::frame::truncate_reason(reason).as_bytes());
+        self.send(0x8, &payload).await
+    }
+
+    async fn send(&mut self, opcode: u8, payload: &[u8]) -> io::Result<()> {
+        let bits = self.masks.next_u64().to_be_bytes();
+        let mask = [bits[0], bits[1], bits[2], bits[3]];
+        self.stream
+            .write_all(&encode_frame(opcode, payload, mask))
+            .await
+    }
+
+    /// Waits (at most `wait`) for the server's close frame after ours; returns its code
+    /// and reason when one arrived with them.
+    pub async fn linger(&mut self, wait: Duration) -> Option<(u16, String)> {
+        tokio::time::timeout(wait, async {
+            loop {
+                loop {
+                    match self.next_frame() {
+                        Ok(Some(Frame::Close(close))) => return close,
+                        Err(_) => return None,
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                    }
+                }
+                match self.fill().await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+}
+
+impl FrameReader {
+    /// Adds received bytes.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next complete frame, if any; an error for a frame no server may send.
     pub fn next_frame(&mut self) -> io::Result<Option<Frame>> {
         loop {
             let Some((fin, opcode, payload)) = self.take_raw()? else {
@@ -290,72 +358,30 @@ impl WsClient {
         self.buf.drain(..at + len);
         Ok(Some((fin, opcode, payload)))
     }
+}
 
-    /// Sends a text message.
-    pub async fn send_text(&mut self, text: &str) -> io::Result<()> {
-        self.send(0x1, text.as_bytes()).await
-    }
-
-    /// Answers a ping.
-    pub async fn send_pong(&mut self, data: &[u8]) -> io::Result<()> {
-        self.send(0xA, data).await
-    }
-
-    /// Sends a close frame with `code` and `reason`.
-    pub async fn send_close(&mut self, code: u16, reason: &str) -> io::Result<()> {
-        let mut payload = code.to_be_bytes().to_vec();
-        payload.extend_from_slice(telewire_protocols::frame::truncate_reason(reason).as_bytes());
-        self.send(0x8, &payload).await
-    }
-
-    async fn send(&mut self, opcode: u8, payload: &[u8]) -> io::Result<()> {
-        let mut frame = Vec::with_capacity(payload.len() + 14);
-        frame.push(0x80 | opcode);
-        match payload.len() {
-            n if n < 126 => frame.push(0x80 | n as u8),
-            n if n <= usize::from(u16::MAX) => {
-                frame.push(0x80 | 126);
-                frame.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                frame.push(0x80 | 127);
-                frame.extend_from_slice(&(n as u64).to_be_bytes());
-            }
+/// A final client frame of `opcode` carrying `payload`, masked with `mask` (§5.2, §5.3).
+pub fn encode_frame(opcode: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(payload.len() + 14);
+    frame.push(0x80 | (opcode & 0x0f));
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n if n <= usize::from(u16::MAX) => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
         }
-        let bits = self.masks.next_u64().to_be_bytes();
-        let mask = [bits[0], bits[1], bits[2], bits[3]];
-        frame.extend_from_slice(&mask);
-        let start = frame.len();
-        frame.extend_from_slice(payload);
-        if let Some(body) = frame.get_mut(start..) {
-            apply_mask(body, mask);
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
         }
-        self.stream.write_all(&frame).await
     }
-
-    /// Waits (at most `wait`) for the server's close frame after ours; returns its code
-    /// and reason when one arrived with them.
-    pub async fn linger(&mut self, wait: Duration) -> Option<(u16, String)> {
-        tokio::time::timeout(wait, async {
-            loop {
-                loop {
-                    match self.next_frame() {
-                        Ok(Some(Frame::Close(close))) => return close,
-                        Err(_) => return None,
-                        Ok(Some(_)) => {}
-                        Ok(None) => break,
-                    }
-                }
-                match self.fill().await {
-                    Ok(0) | Err(_) => return None,
-                    Ok(_) => {}
-                }
-            }
-        })
-        .await
-        .ok()
-        .flatten()
+    frame.extend_from_slice(&mask);
+    let start = frame.len();
+    frame.extend_from_slice(payload);
+    if let Some(body) = frame.get_mut(start..) {
+        apply_mask(body, mask);
     }
+    frame
 }
 
 fn message(opcode: u8, data: Vec<u8>) -> io::Result<Frame> {
@@ -450,6 +476,82 @@ mod tests {
         assert!(WsUrl::parse("http://robot/").is_err());
         assert!(WsUrl::parse("ws://robot:99999/").is_err());
         assert!(WsUrl::parse("ws:///x").is_err());
+    }
+
+    fn unmasked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mut masked = encode_frame(opcode, payload, [0; 4]);
+        if let Some(b0) = masked.first_mut() {
+            *b0 = if fin { 0x80 | opcode } else { opcode };
+        }
+        // A zero mask leaves the payload as is; drop the mask bit and key as a server does.
+        let header = match payload.len() {
+            n if n < 126 => 2,
+            n if n <= usize::from(u16::MAX) => 4,
+            _ => 10,
+        };
+        masked[1] &= 0x7f;
+        masked.drain(header..header + 4);
+        masked
+    }
+
+    #[test]
+    fn frames_parse_whole_split_fragmented_and_masked() {
+        let mut reader = FrameReader::default();
+        let mut bytes = unmasked(true, 0x1, b"hello");
+        bytes.extend(unmasked(false, 0x1, b"frag"));
+        bytes.extend(unmasked(true, 0x9, b"ping"));
+        bytes.extend(unmasked(true, 0x0, b"ment"));
+        bytes.extend(unmasked(true, 0x2, &[7u8; 300]));
+        bytes.extend(unmasked(true, 0x1, &vec![b'a'; 70_000]));
+        bytes.extend(encode_frame(0x1, b"masked", [1, 2, 3, 4]));
+        bytes.extend(unmasked(true, 0x8, &[0x03, 0xf0, b'b', b'y', b'e']));
+        let mut frames = Vec::new();
+        for byte in bytes {
+            reader.push(&[byte]);
+            while let Some(frame) = reader.next_frame().unwrap() {
+                frames.push(frame);
+            }
+        }
+        assert_eq!(
+            frames,
+            [
+                Frame::Text("hello".into()),
+                Frame::Ping(b"ping".to_vec()),
+                Frame::Text("fragment".into()),
+                Frame::Binary(vec![7u8; 300]),
+                Frame::Text("a".repeat(70_000)),
+                Frame::Text("masked".into()),
+                Frame::Close(Some((1008, "bye".into()))),
+            ]
+        );
+    }
+
+    #[test]
+    fn frames_no_server_may_send_are_errors_never_panics() {
+        let mut reader = FrameReader::default();
+        reader.push(&unmasked(true, 0x0, b"orphan"));
+        assert!(reader.next_frame().is_err());
+        let mut reader = FrameReader::default();
+        reader.push(&unmasked(true, 0x3, b""));
+        assert!(reader.next_frame().is_err());
+        let mut reader = FrameReader::default();
+        reader.push(&unmasked(true, 0x1, &[0xff, 0xfe]));
+        assert!(reader.next_frame().is_err());
+        let mut reader = FrameReader::default();
+        reader.push(&[0x81, 127, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        assert!(reader.next_frame().is_err(), "a length beyond the cap");
+        let mut prng = Prng::new(5);
+        for _ in 0..5_000 {
+            let mut reader = FrameReader::default();
+            let len = usize::try_from(prng.below(40)).unwrap();
+            let noise: Vec<u8> = (0..len).map(|_| prng.next_u64() as u8).collect();
+            reader.push(&noise);
+            for _ in 0..8 {
+                if !matches!(reader.next_frame(), Ok(Some(_))) {
+                    break;
+                }
+            }
+        }
     }
 
     #[test]
