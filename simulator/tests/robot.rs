@@ -252,12 +252,19 @@ async fn the_documents_python_client_sequence_works() {
 /// on open; every message is JSON text.
 #[tokio::test]
 async fn the_documents_javascript_client_sequence_works() {
-    let (running, addr) = start(quiet_options()).await;
+    // The default scenario: a status line every 5 s, the first as soon as someone listens.
+    let (running, addr) = start(ServeOptions::ephemeral()).await;
     let token = token(addr).await;
     let mut ws = connect(addr, &format!("/wss?token={token}")).await;
     send(&mut ws, r#"{"action":"subscribe","topic":"server_logs"}"#).await;
     let msg = wait_for_log(&mut ws, "subscribed to server_logs").await;
     assert_eq!(msg["type"], "info");
+    let started = std::time::Instant::now();
+    wait_for_log(&mut ws, "robot status: mode ").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the first status line does not wait for the interval"
+    );
     ws.close(None).await.unwrap();
     running.shutdown().await;
 }

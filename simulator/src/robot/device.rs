@@ -198,55 +198,83 @@ impl StatusDevice {
     }
 }
 
-/// Runs the topic `device` until shutdown: one message every `interval` while anyone is
-/// subscribed to its topic. A topic nobody watches does not advance, so the first
-/// subscriber of a run always sees the first messages of the seed.
-pub async fn run_topic(
-    mut device: TopicDevice,
-    exchange: Arc<Exchange>,
+/// How often a device looks for a first subscriber at most, so that one who subscribes
+/// gets a first message at once rather than up to a whole interval later.
+const WATCH_POLL: Duration = Duration::from_millis(50);
+
+/// Calls `tick` every `interval` while `watched` holds, and at once when it starts to hold,
+/// until shutdown. Nothing advances while nobody watches, so the first watcher of a run
+/// always sees the seed's first values.
+async fn paced(
     interval: Duration,
+    watched: impl Fn() -> bool,
+    mut tick: impl FnMut(),
     mut shutdown: Shutdown,
 ) {
-    let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(1)));
+    let interval = interval.max(Duration::from_millis(1));
+    let mut ticker = tokio::time::interval(interval.min(WATCH_POLL));
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
-            _ = ticker.tick() => {
-                if !exchange.has_subscribers(device.topic()) {
+            now = ticker.tick() => {
+                if !watched() {
+                    last = None;
                     continue;
                 }
-                let payload = device.next_payload();
-                let queued = exchange.publish(device.topic().clone(), payload);
-                tracing::debug!(topic = %device.topic(), queued, "robot publish");
+                if last.is_none_or(|at| now.saturating_duration_since(at) >= interval) {
+                    last = Some(now);
+                    tick();
+                }
             }
             () = shutdown.wait() => break,
         }
     }
 }
 
+/// Runs the topic `device` until shutdown: one message every `interval` while anyone is
+/// subscribed to its topic, the first as soon as someone is.
+pub async fn run_topic(
+    mut device: TopicDevice,
+    exchange: Arc<Exchange>,
+    interval: Duration,
+    shutdown: Shutdown,
+) {
+    let topic = device.topic().clone();
+    let watcher = exchange.clone();
+    paced(
+        interval,
+        move || watcher.has_subscribers(&topic),
+        move || {
+            let payload = device.next_payload();
+            let queued = exchange.publish(device.topic().clone(), payload);
+            tracing::debug!(topic = %device.topic(), queued, "robot publish");
+        },
+        shutdown,
+    )
+    .await;
+}
+
 /// Runs the status lines until shutdown: one tick every `interval` while anyone is
-/// subscribed to `server_logs`.
+/// subscribed to `server_logs`, the first as soon as someone is.
 pub async fn run_status(
     mut device: StatusDevice,
     exchange: Arc<Exchange>,
     interval: Duration,
-    mut shutdown: Shutdown,
+    shutdown: Shutdown,
 ) {
-    let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(1)));
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {
-                if !exchange.has_subscribers(&Topic::SERVER_LOGS) {
-                    continue;
-                }
-                for (level, line) in device.tick() {
-                    exchange.log(level, &line);
-                }
+    let watcher = exchange.clone();
+    paced(
+        interval,
+        move || watcher.has_subscribers(&Topic::SERVER_LOGS),
+        move || {
+            for (level, line) in device.tick() {
+                exchange.log(level, &line);
             }
-            () = shutdown.wait() => break,
-        }
-    }
+        },
+        shutdown,
+    )
+    .await;
 }
 
 #[cfg(test)]
