@@ -720,6 +720,22 @@ async fn run_publisher_reports_refusals_and_bad_options() {
         Err(PublisherError::InvalidTopic { .. })
     ));
     running.shutdown().await;
+
+    // A rate the server refuses for long enough ends in a policy close.
+    let mut opts = quiet_options();
+    opts.scenario.robot.max_messages_per_second = 1;
+    let (limited, limited_addr) = start(opts).await;
+    let mut fast = publisher_options(limited_addr, Some(token(limited_addr).await), None);
+    fast.rate = 1_000.0;
+    let err = tokio::time::timeout(WAIT, robot::run_publisher(fast, signal.clone()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(&err, PublisherError::PolicyClose { reason } if reason.contains("rate limit")),
+        "{err}"
+    );
+    limited.shutdown().await;
     // Nothing listens there any more.
     let err = robot::run_publisher(publisher_options(addr, None, Some(1)), signal)
         .await

@@ -107,6 +107,15 @@ pub enum PublisherError {
         /// The close reason.
         reason: String,
     },
+    /// The server closed the connection with 1008 for another reason than the token (for
+    /// example a rate limit that persisted).
+    #[error(
+        "the server closed the connection with 1008 ({reason}); lower the rate if the server limits it"
+    )]
+    PolicyClose {
+        /// The close reason.
+        reason: String,
+    },
     /// The server answered a publish with an error reply other than `rate_limited`.
     #[error("the server refused a publish: {error}: {message}")]
     Rejected {
@@ -302,8 +311,18 @@ async fn publish(
 async fn finish(ws: &mut WsClient) -> Ended {
     let _ = ws.send_close(1000, "publisher done").await;
     match ws.linger(CLOSE_WAIT).await {
-        Some((1008, reason)) => Ended::Fatal(PublisherError::Refused { reason }),
+        Some((1008, reason)) => Ended::Fatal(policy_close(reason)),
         _ => Ended::Done,
+    }
+}
+
+/// The error a close 1008 is: a refused token (its reason names the token), or another
+/// policy such as a persisting rate excess.
+fn policy_close(reason: String) -> PublisherError {
+    if reason.contains("token") {
+        PublisherError::Refused { reason }
+    } else {
+        PublisherError::PolicyClose { reason }
     }
 }
 
@@ -325,7 +344,7 @@ async fn drain(ws: &mut WsClient) -> Option<Ended> {
                 let (code, reason) = close.unwrap_or((1005, String::new()));
                 let _ = ws.send_close(1000, "").await;
                 if code == 1008 {
-                    return Some(Ended::Fatal(PublisherError::Refused { reason }));
+                    return Some(Ended::Fatal(policy_close(reason)));
                 }
                 return Some(Ended::Lost(format!(
                     "the server closed the connection ({code} {reason})"
