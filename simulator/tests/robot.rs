@@ -787,3 +787,30 @@ async fn run_publisher_reconnects_when_the_server_comes_back() {
     assert!(stats.sent >= 2, "{stats:?}");
     again.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_operator_table_names_urls_credentials_token_and_topics() {
+    let (running, addr) = start(ServeOptions::ephemeral()).await;
+    let info = &running.apis[0].info;
+    assert_eq!(
+        info.ws_urls,
+        [format!("ws://{addr}/wss"), format!("ws://{addr}/")]
+    );
+    assert_eq!(info.http, [format!("GET http://{addr}/api/v1/auth/")]);
+    assert!(info.credentials.contains("X-API-Key: demo"));
+    let table = running.table();
+    assert!(
+        table.contains(&format!("ws://{addr}/wss?token={}", info.token)),
+        "{table}"
+    );
+    for topic in [
+        "battery",
+        "odom",
+        "motor_temperature",
+        "lidar",
+        "server_logs",
+    ] {
+        assert!(table.contains(topic), "{topic}: {table}");
+    }
+    running.shutdown().await;
+}

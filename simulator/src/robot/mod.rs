@@ -28,6 +28,7 @@ use telewire_protocols::robot::ApiKeys;
 use telewire_protocols::robot::BrokerConfig;
 use telewire_protocols::robot::Limits;
 use telewire_protocols::robot::SessionConfig;
+use telewire_protocols::robot::Topic;
 use telewire_protocols::robot::WS_PATHS;
 
 use crate::clock::Clock;
@@ -102,12 +103,21 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
     ));
     let mut tasks = Vec::new();
     let mut topics = Vec::new();
+    let mut described = Vec::new();
     for spec in &scenario.topics {
         if topics.contains(&spec.topic) {
             tracing::warn!(topic = %spec.topic, "robot topic listed twice; the first one is served");
             continue;
         }
+        if spec.topic.is_empty() || spec.topic == Topic::SERVER_LOGS.as_str() {
+            tracing::warn!(topic = %spec.topic, "robot topic name not usable for data; skipped");
+            continue;
+        }
         topics.push(spec.topic.clone());
+        described.push(format!(
+            "{} ({} every {} ms)",
+            spec.topic, spec.name, spec.interval_ms
+        ));
         tasks.push(tokio::spawn(device::run_topic(
             device::TopicDevice::new(ctx.seed, spec),
             exchange.clone(),
@@ -144,12 +154,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         router = router.route(path, get(wss::upgrade));
     }
     let token = jwt.issue(&creds.username, AccessLevel::Admin, ctx.clock.now());
-    let topic_list = scenario
-        .topics
-        .iter()
-        .map(|t| format!("{} ({} every {} ms)", t.topic, t.name, t.interval_ms))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let topic_list = described.join(", ");
     let ws_urls: Vec<String> = WS_PATHS
         .iter()
         .map(|p| format!("{}{p}", ctx.ws_base()))
