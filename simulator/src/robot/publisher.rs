@@ -30,6 +30,8 @@ use super::wsclient::WsUrl;
 const BACKOFF_START: Duration = Duration::from_millis(100);
 /// Longest wait between reconnects.
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// How long a connection and its opening handshake may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for the server's close reply when stopping.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
@@ -214,7 +216,11 @@ pub async fn run_publisher(
         }
         attempts += 1;
         let connecting = tokio::select! {
-            result = WsClient::connect(&url, opts.seed ^ attempts) => result,
+            result = tokio::time::timeout(CONNECT_TIMEOUT, WsClient::connect(&url, opts.seed ^ attempts)) => {
+                result.unwrap_or_else(|_| Err(HandshakeError::Malformed(format!(
+                    "no WebSocket handshake within {CONNECT_TIMEOUT:?}"
+                ))))
+            }
             () = shutdown.wait() => return Ok(stats),
         };
         let lost = match connecting {

@@ -108,8 +108,8 @@ pub enum HandshakeError {
         /// The start of the response body.
         body: String,
     },
-    /// The response is not HTTP.
-    #[error("malformed handshake response: {0}")]
+    /// The response is not a WebSocket handshake, or none came in time.
+    #[error("handshake failed: {0}")]
     Malformed(String),
 }
 
