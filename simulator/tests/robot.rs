@@ -814,3 +814,21 @@ async fn the_operator_table_names_urls_credentials_token_and_topics() {
     }
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_message_beyond_the_transport_limit_ends_only_its_connection() {
+    let mut opts = quiet_options();
+    opts.scenario.robot.max_message_bytes = 1024;
+    let (running, addr) = start(opts).await;
+    let mut ws = client(addr).await;
+    send(&mut ws, &"x".repeat(100_000)).await;
+    assert_eq!(next_json(&mut ws).await["error"], "message_too_large");
+    let _ = ws
+        .send(Message::Text("x".repeat(2 * 1024 * 1024).into()))
+        .await;
+    let ended = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
+    assert!(!matches!(ended, Some(Ok(Message::Text(_)))), "{ended:?}");
+    let mut other = client(addr).await;
+    subscribe_synced(&mut other, "still-serving").await;
+    running.shutdown().await;
+}

@@ -28,9 +28,12 @@ use crate::driver::drive;
 
 use super::Shared;
 
-/// How far above the session's message cap the WebSocket layer accepts a message, so the
-/// session (not the transport) answers an oversized one with `message_too_large`.
-const TRANSPORT_MARGIN: usize = 4 * 1024;
+/// The largest message the WebSocket layer reads: well above the session's cap, so that
+/// the client of an oversized message gets the session's `message_too_large` reply; only a
+/// message beyond this ends the connection at the transport.
+fn transport_limit(session_max: usize) -> usize {
+    session_max.saturating_mul(16).max(1024 * 1024)
+}
 
 /// Upgrades `/wss` (or `/`). With `refuse_before_upgrade`, a bad token gets HTTP 401 and a
 /// full server 503; otherwise the session refuses them after the upgrade (1008, 1013).
@@ -60,11 +63,7 @@ pub async fn upgrade(
             return refusal(&rejection);
         }
     }
-    let limit = shared
-        .session
-        .limits
-        .max_message_bytes
-        .saturating_add(TRANSPORT_MARGIN);
+    let limit = transport_limit(shared.session.limits.max_message_bytes);
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| serve(socket, shared, token))
