@@ -279,7 +279,56 @@ pub async fn run_status(
 
 #[cfg(test)]
 mod tests {
+    use telewire_protocols::robot::BrokerConfig;
+    use telewire_protocols::robot::Event;
+    use telewire_protocols::time::Timestamp;
+
     use super::*;
+    use crate::clock::Clock;
+
+    /// Status lines follow virtual time: the first as soon as `server_logs` has a
+    /// subscriber, then one per interval, none while nobody listens.
+    #[tokio::test(start_paused = true)]
+    async fn a_status_line_every_interval_while_someone_listens() {
+        let clock = Clock::starting_at(Timestamp::from_unix_secs(1_704_110_400));
+        let exchange = Arc::new(Exchange::new(BrokerConfig::DEFAULT, 64, clock));
+        let (trigger, shutdown) = crate::shutdown::channel();
+        let task = tokio::spawn(run_status(
+            StatusDevice::new(1, &Status::default()),
+            exchange.clone(),
+            Duration::from_secs(5),
+            shutdown,
+        ));
+        let (id, mut rx) = exchange.connect(Some("demo")).unwrap();
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(rx.try_recv().is_err(), "nobody listened yet");
+        exchange.apply(
+            id,
+            &Event::Subscribed {
+                topic: Topic::SERVER_LOGS,
+            },
+        );
+        let mut status_lines = 0;
+        for step in 0..(4 * 20) {
+            tokio::time::advance(Duration::from_millis(250)).await;
+            while let Ok(delivery) = rx.try_recv() {
+                let line = delivery
+                    .payload()
+                    .data
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if line.contains("robot status: mode ") {
+                    assert!(status_lines > 0 || step == 0, "the first comes at once");
+                    status_lines += 1;
+                }
+            }
+        }
+        // 20 s of listening: one at once, then one every 5 s.
+        assert!((4..=5).contains(&status_lines), "{status_lines}");
+        trigger.trigger();
+        task.await.unwrap();
+    }
 
     #[test]
     fn same_seed_same_messages() {
