@@ -35,8 +35,13 @@ pub enum WsError {
     #[error("TLS: {0}")]
     Tls(String),
     /// The server answered the upgrade with another status.
-    #[error("upgrade answered with HTTP {0}")]
-    Status(u16),
+    #[error("upgrade answered with HTTP {status} {body}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The response body, as text (empty when there was none).
+        body: String,
+    },
     /// The WebSocket layer failed.
     #[error("{0}")]
     WebSocket(String),
@@ -45,7 +50,14 @@ pub enum WsError {
 impl From<tungstenite::Error> for WsError {
     fn from(err: tungstenite::Error) -> Self {
         match err {
-            tungstenite::Error::Http(response) => WsError::Status(response.status().as_u16()),
+            tungstenite::Error::Http(response) => WsError::Status {
+                status: response.status().as_u16(),
+                body: response
+                    .body()
+                    .as_deref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default(),
+            },
             tungstenite::Error::Io(io) => WsError::Io(io),
             other => WsError::WebSocket(other.to_string()),
         }
@@ -257,6 +269,25 @@ impl WsReader {
                 "the server closed the connection",
             ))),
         }
+    }
+}
+
+impl WsReader {
+    /// Waits up to `wait` for the server's close frame (after sending ours); its code and
+    /// reason when one came.
+    pub async fn linger(&mut self, wait: std::time::Duration) -> Option<(u16, String)> {
+        tokio::time::timeout(wait, async {
+            loop {
+                match self.next().await {
+                    Ok(Incoming::Close(close)) => return close,
+                    Ok(_) => {}
+                    Err(_) => return None,
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
     }
 }
 

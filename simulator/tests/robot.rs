@@ -661,6 +661,7 @@ fn publisher_options(
         rate: 200.0,
         seed: 7,
         limit,
+        ca_cert: None,
     }
 }
 
@@ -702,11 +703,21 @@ async fn run_publisher_reports_refusals_and_bad_options() {
         "{refused}"
     );
     let mut opts = publisher_options(addr, None, Some(1));
-    opts.url = format!("wss://{addr}/wss");
+    opts.url = format!("http://{addr}/wss");
     let err = robot::run_publisher(opts, signal.clone())
         .await
         .unwrap_err();
     assert!(matches!(err, PublisherError::InvalidUrl { .. }), "{err}");
+    // wss:// to a server without TLS: a connection error that names TLS.
+    let mut opts = publisher_options(addr, None, Some(1));
+    opts.url = format!("wss://{addr}/wss");
+    let err = robot::run_publisher(opts, signal.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PublisherError::Connect { reason, .. } if reason.contains("TLS")),
+        "{err}"
+    );
     let mut opts = publisher_options(addr, None, Some(1));
     opts.rate = 0.0;
     assert!(matches!(

@@ -31,14 +31,8 @@ async fn the_table_names_every_api_with_urls_credentials_and_a_token() {
         assert!(table.contains(api.name()), "{table}");
         assert!(table.contains(&addr.to_string()), "{table}");
     }
-    // The servers written so far; each new one joins this list.
-    let served = [Api::Molecule, Api::Mosaic];
-    for info in running
-        .apis
-        .iter()
-        .filter(|r| served.contains(&r.api))
-        .map(|r| &r.info)
-    {
+    assert_eq!(running.apis.len(), Api::ALL.len());
+    for info in running.apis.iter().map(|r| &r.info) {
         assert!(!info.ws_urls.is_empty(), "{info:?}");
         assert!(!info.http.is_empty(), "{info:?}");
         assert!(!info.credentials.is_empty(), "{info:?}");

@@ -12,7 +12,6 @@ pub mod exchange;
 pub mod publisher;
 pub mod scenario;
 pub mod token;
-mod wsclient;
 pub mod wss;
 
 use std::sync::Arc;

@@ -21,10 +21,12 @@ use crate::signals::Signal;
 use crate::signals::SignalSpec;
 use crate::signals::round_to;
 
-use super::wsclient::Frame;
-use super::wsclient::HandshakeError;
-use super::wsclient::WsClient;
-use super::wsclient::WsUrl;
+use crate::wsclient;
+use crate::wsclient::Incoming;
+use crate::wsclient::Trust;
+use crate::wsclient::WsError;
+use crate::wsclient::WsReader;
+use crate::wsclient::WsWriter;
 
 /// First wait before a reconnect.
 const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -50,6 +52,9 @@ pub struct PublisherOptions {
     pub seed: u64,
     /// Stop after this many messages; `None` publishes until shutdown.
     pub limit: Option<u64>,
+    /// Extra CA certificates (PEM) trusted for `wss://`, beside the web PKI roots: for
+    /// example the certificate `telewire serve --tls` generated.
+    pub ca_cert: Option<Vec<u8>>,
 }
 
 /// What a publisher did.
@@ -200,7 +205,11 @@ pub async fn run_publisher(
         Some(token) => client::connect_url(&opts.url, token),
         None => opts.url.clone(),
     };
-    let url = WsUrl::parse(&full_url).map_err(|reason| PublisherError::InvalidUrl {
+    let url = wsclient::parse_url(&full_url).map_err(|reason| PublisherError::InvalidUrl {
+        url: opts.url.clone(),
+        reason: reason.to_owned(),
+    })?;
+    let trust = Trust::new(opts.ca_cert.as_deref()).map_err(|reason| PublisherError::Connect {
         url: opts.url.clone(),
         reason,
     })?;
@@ -208,29 +217,31 @@ pub async fn run_publisher(
     let mut source = Source::new(&opts.topic, opts.seed, opts.rate);
     let mut stats = PublisherStats::default();
     let mut backoff = BACKOFF_START;
-    let mut attempts: u64 = 0;
     let mut connected_before = false;
     loop {
         if shutdown.is_triggered() || opts.limit.is_some_and(|l| stats.sent >= l) {
             return Ok(stats);
         }
-        attempts += 1;
         let connecting = tokio::select! {
-            result = tokio::time::timeout(CONNECT_TIMEOUT, WsClient::connect(&url, opts.seed ^ attempts)) => {
-                result.unwrap_or_else(|_| Err(HandshakeError::Malformed(format!(
+            result = tokio::time::timeout(CONNECT_TIMEOUT, wsclient::connect(&url, &trust)) => {
+                result.unwrap_or_else(|_| Err(WsError::WebSocket(format!(
                     "no WebSocket handshake within {CONNECT_TIMEOUT:?}"
                 ))))
             }
             () = shutdown.wait() => return Ok(stats),
         };
         let lost = match connecting {
-            Ok(mut ws) => {
+            Ok((mut reader, mut writer)) => {
                 if connected_before {
                     stats.reconnects += 1;
                 }
                 connected_before = true;
                 backoff = BACKOFF_START;
                 tracing::info!(url = %opts.url, topic = %opts.topic, "robot publisher connected");
+                let mut ws = Connection {
+                    reader: &mut reader,
+                    writer: &mut writer,
+                };
                 match publish(
                     &mut ws,
                     &opts,
@@ -246,10 +257,10 @@ pub async fn run_publisher(
                     Ended::Lost(reason) => reason,
                 }
             }
-            Err(HandshakeError::Status { status, body }) if status == 401 || status == 403 => {
+            Err(WsError::Status { status, body }) if status == 401 || status == 403 => {
                 return Err(PublisherError::Unauthorized { status, body });
             }
-            Err(err) if !connected_before => {
+            Err(err) if !connected_before || matches!(err, WsError::Tls(_)) => {
                 return Err(PublisherError::Connect {
                     url: opts.url.clone(),
                     reason: err.to_string(),
@@ -267,8 +278,14 @@ pub async fn run_publisher(
 }
 
 /// Publishes over one connection until the limit, shutdown, a fatal reply or a loss.
+/// One open connection's two halves.
+struct Connection<'a> {
+    reader: &'a mut WsReader,
+    writer: &'a mut WsWriter,
+}
+
 async fn publish(
-    ws: &mut WsClient,
+    ws: &mut Connection<'_>,
     opts: &PublisherOptions,
     source: &mut Source,
     stats: &mut PublisherStats,
@@ -284,7 +301,7 @@ async fn publish(
                     return finish(ws).await;
                 }
                 let message = client::publish(opts.topic.as_str(), source.next());
-                if let Err(err) = ws.send_text(&message.to_text()).await {
+                if let Err(err) = ws.writer.text(&message.to_text()).await {
                     return Ended::Lost(err.to_string());
                 }
                 stats.sent += 1;
@@ -293,19 +310,14 @@ async fn publish(
                     return finish(ws).await;
                 }
             }
-            read = ws.fill() => {
-                match read {
-                    Ok(0) => return Ended::Lost("the server closed the connection".into()),
-                    Err(err) => return Ended::Lost(err.to_string()),
-                    Ok(_) => {}
-                }
-                if let Some(ended) = drain(ws).await {
+            incoming = ws.reader.next() => {
+                if let Some(ended) = handle(ws, incoming).await {
                     return ended;
                 }
             }
             () = shutdown.wait() => {
-                let _ = ws.send_close(1001, "publisher stopping").await;
-                let _ = ws.linger(CLOSE_WAIT).await;
+                let _ = ws.writer.close(1001, "publisher stopping").await;
+                let _ = ws.reader.linger(CLOSE_WAIT).await;
                 return Ended::Done;
             }
         }
@@ -314,9 +326,9 @@ async fn publish(
 
 /// Closes with 1000 once the limit is reached; a server that had refused the token by then
 /// (close 1008) makes it an error rather than a success.
-async fn finish(ws: &mut WsClient) -> Ended {
-    let _ = ws.send_close(1000, "publisher done").await;
-    match ws.linger(CLOSE_WAIT).await {
+async fn finish(ws: &mut Connection<'_>) -> Ended {
+    let _ = ws.writer.close(1000, "publisher done").await;
+    match ws.reader.linger(CLOSE_WAIT).await {
         Some((1008, reason)) => Ended::Fatal(policy_close(reason)),
         _ => Ended::Done,
     }
@@ -333,42 +345,38 @@ fn policy_close(reason: String) -> PublisherError {
 }
 
 /// Handles every complete frame received; `Some` when the connection is over.
-async fn drain(ws: &mut WsClient) -> Option<Ended> {
-    loop {
-        let frame = match ws.next_frame() {
-            Ok(Some(frame)) => frame,
-            Ok(None) => return None,
-            Err(err) => return Some(Ended::Lost(err.to_string())),
-        };
-        match frame {
-            Frame::Ping(data) => {
-                if let Err(err) = ws.send_pong(&data).await {
-                    return Some(Ended::Lost(err.to_string()));
-                }
+/// Reacts to one message from the server; `Some` ends the connection.
+async fn handle(ws: &mut Connection<'_>, incoming: Result<Incoming, WsError>) -> Option<Ended> {
+    match incoming {
+        Err(err) => Some(Ended::Lost(err.to_string())),
+        // The WebSocket layer queued the pong; flushing sends it.
+        Ok(Incoming::Ping) => ws
+            .writer
+            .flush()
+            .await
+            .err()
+            .map(|err| Ended::Lost(err.to_string())),
+        Ok(Incoming::Close(close)) => {
+            let (code, reason) = close.unwrap_or((1005, String::new()));
+            let _ = ws.writer.close(1000, "").await;
+            if code == 1008 {
+                return Some(Ended::Fatal(policy_close(reason)));
             }
-            Frame::Close(close) => {
-                let (code, reason) = close.unwrap_or((1005, String::new()));
-                let _ = ws.send_close(1000, "").await;
-                if code == 1008 {
-                    return Some(Ended::Fatal(policy_close(reason)));
-                }
-                return Some(Ended::Lost(format!(
-                    "the server closed the connection ({code} {reason})"
-                )));
-            }
-            Frame::Text(text) => {
-                if let Ok(ServerMessage::Error(reply)) = ServerMessage::decode(&text) {
-                    if reply.error == ErrorCode::RATE_LIMITED {
-                        tracing::warn!(message = %reply.message, "robot publisher rate limited");
-                    } else {
-                        return Some(Ended::Fatal(PublisherError::Rejected {
-                            error: reply.error.to_string(),
-                            message: reply.message,
-                        }));
-                    }
-                }
-            }
-            Frame::Binary(_) | Frame::Pong => {}
+            Some(Ended::Lost(format!(
+                "the server closed the connection ({code} {reason})"
+            )))
         }
+        Ok(Incoming::Text(text)) => match ServerMessage::decode(&text) {
+            Ok(ServerMessage::Error(reply)) if reply.error == ErrorCode::RATE_LIMITED => {
+                tracing::warn!(message = %reply.message, "robot publisher rate limited");
+                None
+            }
+            Ok(ServerMessage::Error(reply)) => Some(Ended::Fatal(PublisherError::Rejected {
+                error: reply.error.to_string(),
+                message: reply.message,
+            })),
+            _ => None,
+        },
+        Ok(Incoming::Binary(_) | Incoming::Pong) => None,
     }
 }

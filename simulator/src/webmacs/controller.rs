@@ -204,7 +204,7 @@ pub async fn run_controller(
                     End::Lost(why) => tracing::warn!(%why, "webmacs controller connection lost"),
                 }
             }
-            Err(WsError::Status(status)) if (400..500).contains(&status) => {
+            Err(WsError::Status { status, .. }) if (400..500).contains(&status) => {
                 return Err(ControllerError::Upgrade { url: shown, status });
             }
             // A certificate the client does not trust, or a server that does not speak
@@ -334,14 +334,7 @@ impl Run {
 
 /// Waits (bounded) for the server's close reply.
 async fn linger(reader: &mut WsReader) {
-    let _ = tokio::time::timeout(CLOSE_LINGER, async {
-        while let Ok(incoming) = reader.next().await {
-            if let Incoming::Close(_) = incoming {
-                break;
-            }
-        }
-    })
-    .await;
+    let _ = reader.linger(CLOSE_LINGER).await;
 }
 
 #[cfg(test)]
