@@ -1,5 +1,7 @@
 //! The `telewire` command line: argument parsing only; the work lives in the library crates.
 
+mod device;
+
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +35,9 @@ enum Command {
     /// Prints a table of URLs, demo credentials and a ready-to-paste token, then serves until
     /// Ctrl-C, which closes every client with 1001.
     Serve(ServeArgs),
+    /// Run a simulated device that pushes data into any server (real or simulated).
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +102,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Device(command) => runtime.block_on(device::run(command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,6 +118,7 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
 }
@@ -166,7 +173,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let running = telewire_simulator::serve::start(&apis, opts)
         .await
         .map_err(|e| e.to_string())?;
-    println!("{}", running.table());
+    // A closed stdout (piped into `head`, a test that stopped reading) must not stop the
+    // servers: the table is a convenience, the logs still go to stderr.
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if let Err(err) = writeln!(out, "{}", running.table()).and_then(|()| out.flush()) {
+            eprintln!("warning: cannot print the table to stdout: {err}");
+        }
+    }
     if let Err(err) = tokio::signal::ctrl_c().await {
         return Err(format!("cannot listen for Ctrl-C: {err}"));
     }

@@ -20,6 +20,9 @@ use crate::scenario::Scenario;
 use crate::shutdown;
 use crate::shutdown::ShutdownTrigger;
 
+/// How long shutdown waits for connections to finish their closing handshake.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The five simulated APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Api {
@@ -221,6 +224,10 @@ impl Running {
         }
         for task in self.tasks {
             task.abort();
+        }
+        // Every connection sends its 1001 close and waits (bounded) for the reply.
+        if !self.trigger.drained(DRAIN).await {
+            tracing::warn!("some connections did not close within {DRAIN:?}");
         }
     }
 }

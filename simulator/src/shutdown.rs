@@ -22,6 +22,14 @@ impl ShutdownTrigger {
         self.0.send_replace(true);
     }
 
+    /// Waits until every holder of the signal (each connection, listener and task) has
+    /// dropped it, at most `within`; whether they all did. Upgraded WebSocket connections
+    /// outlive their HTTP server, so this is what lets their close frames go out before the
+    /// process exits.
+    pub async fn drained(&self, within: std::time::Duration) -> bool {
+        tokio::time::timeout(within, self.0.closed()).await.is_ok()
+    }
+
     /// A new signal receiver.
     pub fn subscribe(&self) -> Shutdown {
         Shutdown(self.0.subscribe())
@@ -37,5 +45,26 @@ impl Shutdown {
     /// Resolves once shutdown is signalled (or the trigger is gone).
     pub async fn wait(&mut self) {
         let _ = self.0.wait_for(|stop| *stop).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn drained_waits_for_every_holder() {
+        let (trigger, signal) = channel();
+        let mut held = signal.clone();
+        drop(signal);
+        let task = tokio::spawn(async move {
+            held.wait().await;
+        });
+        assert!(!trigger.drained(Duration::from_millis(10)).await);
+        trigger.trigger();
+        task.await.unwrap();
+        assert!(trigger.drained(Duration::from_secs(1)).await);
     }
 }
