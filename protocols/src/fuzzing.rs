@@ -51,6 +51,15 @@ pub fn check(
     }
 }
 
+/// Panics with the failure's message when `outcome` is an `Err`: for callers (fuzz
+/// targets, wrappers) that report a broken property as a crash.
+#[allow(clippy::panic)]
+pub fn assert_holds(outcome: Result<(), PropertyFailure>) {
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
+
 /// [`check`] with the `Debug` form of `what` as the detail.
 pub fn check_debug(
     holds: bool,

@@ -181,7 +181,12 @@ fn deliver(clients: &mut [Client], routed: &Routed) -> Result<(), PropertyFailur
     check(
         routed.recipients == expected,
         "a publish is routed to exactly the topic's subscribers",
-        || format!("{topic}: routed to {:?}, subscribers {expected:?}", routed.recipients),
+        || {
+            format!(
+                "{topic}: routed to {:?}, subscribers {expected:?}",
+                routed.recipients
+            )
+        },
     )?;
     for client in clients.iter_mut() {
         let queued = client.harness.session.deliver(&routed.delivery);
@@ -190,7 +195,12 @@ fn deliver(clients: &mut [Client], routed: &Routed) -> Result<(), PropertyFailur
         check(
             queued == subscribed && frames.len() == usize::from(queued),
             "only a subscriber receives a publish, once",
-            || format!("{} on {topic}: queued {queued}, subscribed {subscribed}", client.id),
+            || {
+                format!(
+                    "{} on {topic}: queued {queued}, subscribed {subscribed}",
+                    client.id
+                )
+            },
         )?;
         if let [Outbound::Text(text)] = frames.as_slice() {
             let got = ServerMessage::decode(text);
@@ -212,7 +222,10 @@ mod tests {
     fn seeds_hold() {
         let steps = [
             (0, Step::Text(r#"{"action":"subscribe","topic":"arm"}"#)),
-            (1, Step::Text(r#"{"action":"subscribe","topic":"server_logs"}"#)),
+            (
+                1,
+                Step::Text(r#"{"action":"subscribe","topic":"server_logs"}"#),
+            ),
             (
                 1,
                 Step::Text(
