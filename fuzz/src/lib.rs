@@ -74,3 +74,6 @@ impl Token {
         }
     }
 }
+
+#[cfg(test)]
+mod seeds;

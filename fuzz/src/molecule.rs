@@ -56,19 +56,26 @@ impl MoleculeStep<'_> {
                 known_gateway,
                 token,
             } => {
-                let gateway = if *known_gateway { GATEWAY } else { "other-gateway" };
+                let gateway = if *known_gateway {
+                    GATEWAY
+                } else {
+                    "other-gateway"
+                };
                 let token = token.pick(GOOD_TOKEN, "expired").unwrap_or_default();
                 Input::Binary(build_handshake(gateway, &token).unwrap_or_default())
             }
-            Self::Command(text) => Input::Binary(
-                DataFrame::from_text(MessageType::COMMAND, text).to_bytes(),
-            ),
+            Self::Command(text) => {
+                Input::Binary(DataFrame::from_text(MessageType::COMMAND, text).to_bytes())
+            }
             Self::Frame { kind, payload } => {
                 Input::Binary(DataFrame::new(MessageType(*kind), payload).to_bytes())
             }
             Self::Oversize(n) => Input::Binary(
-                DataFrame::new(MessageType::COMMAND, &vec![b'a'; 8 * 1024 + usize::from(*n)])
-                    .to_bytes(),
+                DataFrame::new(
+                    MessageType::COMMAND,
+                    &vec![b'a'; 8 * 1024 + usize::from(*n)],
+                )
+                .to_bytes(),
             ),
         }
     }

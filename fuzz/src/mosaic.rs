@@ -69,11 +69,15 @@ impl MosaicStep<'_> {
             Self::Binary(b) => Input::Binary(b.to_vec()),
             Self::Tick(ms) => Input::Advance(u64::from(*ms)),
             Self::Wait(s) => Input::Advance(u64::from(*s) * 1_000),
-            Self::Keepalive(token) => text(ClientMessage::Keepalive(Keepalive {
-                token: pick(token),
-            })),
+            Self::Keepalive(token) => {
+                text(ClientMessage::Keepalive(Keepalive { token: pick(token) }))
+            }
             Self::Empty => Input::Text(String::new()),
-            Self::Request { channel: c, id, token } => text(ClientMessage::Request(Request {
+            Self::Request {
+                channel: c,
+                id,
+                token,
+            } => text(ClientMessage::Request(Request {
                 channel: channel(c % 32),
                 id: id.map(|n| RequestId::from(u64::from(n))),
                 token: pick(token),

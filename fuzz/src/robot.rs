@@ -70,7 +70,9 @@ impl RobotStep<'_> {
             RobotAction::Binary(b) => out.push((side, Input::Binary(b.to_vec()))),
             RobotAction::Tick(ms) => out.push((side, Input::Advance(u64::from(*ms)))),
             RobotAction::Wait(m) => out.push((side, Input::Advance(u64::from(*m) * 60_000))),
-            RobotAction::Subscribe(t) => out.push(text(ClientMessage::Subscribe { topic: topic(*t) })),
+            RobotAction::Subscribe(t) => {
+                out.push(text(ClientMessage::Subscribe { topic: topic(*t) }))
+            }
             RobotAction::Unsubscribe(t) => {
                 out.push(text(ClientMessage::Unsubscribe { topic: topic(*t) }));
             }
@@ -85,10 +87,17 @@ impl RobotStep<'_> {
                 } else {
                     PublishData::Object(payload)
                 };
-                out.push(text(ClientMessage::Publish { topic: topic(*t), data }));
+                out.push(text(ClientMessage::Publish {
+                    topic: topic(*t),
+                    data,
+                }));
             }
             RobotAction::Burst(n) => {
-                out.extend((0..*n).map(|i| text(ClientMessage::Subscribe { topic: topic(i % 8) })));
+                out.extend((0..*n).map(|i| {
+                    text(ClientMessage::Subscribe {
+                        topic: topic(i % 8),
+                    })
+                }));
             }
         }
     }

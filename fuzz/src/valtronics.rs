@@ -87,9 +87,8 @@ impl Sub {
             filters = filters.with_metrics(["temperature", "cpu_usage"]);
         }
         if let Some(ms) = self.frequency {
-            filters = filters.with_frequency(Frequency::every(Duration::from_millis(
-                u64::from(ms) * 10,
-            )));
+            filters =
+                filters.with_frequency(Frequency::every(Duration::from_millis(u64::from(ms) * 10)));
         }
         if self.severity {
             filters = filters.with_severity([Severity::CRITICAL]);
