@@ -54,7 +54,7 @@ fn channel(index: u8) -> Channel {
     let kinds = ChannelKind::ALL;
     match kinds.get(usize::from(index)) {
         Some(kind) => kind.channel(),
-        None if index % 2 == 0 => Channel::REMOTE_DEVICE_HYPHEN,
+        None if index.is_multiple_of(2) => Channel::REMOTE_DEVICE_HYPHEN,
         None => Channel::new(format!("channel_{index}")),
     }
 }
