@@ -45,7 +45,8 @@ pub enum RobotAction<'a> {
         /// The value published.
         value: i16,
     },
-    /// `count` subscribes at once (the rate limit is 100 per second).
+    /// Subscribes at once: `n % 8`, or 102 to 210 for `n` over 200 (the rate limit is 100
+    /// per second, the connection closes after 20 refusals in a row).
     Burst(u8),
 }
 
@@ -93,9 +94,14 @@ impl RobotStep<'_> {
                 }));
             }
             RobotAction::Burst(n) => {
-                out.extend((0..*n).map(|i| {
+                let count = if *n > 200 {
+                    100 + 2 * usize::from(n - 200)
+                } else {
+                    usize::from(n % 8)
+                };
+                out.extend((0..count).map(|i| {
                     text(ClientMessage::Subscribe {
-                        topic: topic(i % 8),
+                        topic: topic(u8::try_from(i % 8).unwrap_or_default()),
                     })
                 }));
             }

@@ -80,9 +80,9 @@ fn session_seeds(target: &str) -> BTreeMap<String, Vec<u8>> {
             seeds.insert("seq-subscribe-all".into(), all.bytes());
             let limits = auth()
                 .step(&[], 4, N, &sub(1))
-                .step(&[], 8, N, &[120])
+                .step(&[], 8, N, &[221])
                 .step(&[], 2, N, &[0xe8, 0x03])
-                .step(&[], 7, N, &[60, 0, 0, 0, 0, 0, 0, 0])
+                .step(&[], 7, N, &[221, 0, 0, 0, 0, 0, 0, 0])
                 .step(&[], 5, N, &[1, 0])
                 .step(&[], 9, N, &[10]);
             seeds.insert("seq-limits".into(), limits.bytes());
@@ -132,7 +132,7 @@ fn session_seeds(target: &str) -> BTreeMap<String, Vec<u8>> {
                 .step(&[0], 6, N, &[0, 0, 9, 0])
                 .step(&[0], 5, N, &[0])
                 .step(&[1], 6, N, &[0, 0, 1, 0])
-                .step(&[0], 7, N, &[130])
+                .step(&[0], 7, N, &[215])
                 .step(&[1], 3, N, &[61])
                 .step(&[1], 4, N, &[9]);
             seeds.insert("seq-route".into(), route.bytes());
@@ -152,7 +152,7 @@ fn session_seeds(target: &str) -> BTreeMap<String, Vec<u8>> {
                 .step(&[1], 2, N, &[250, 0])
                 .step(&[0], 4, N, &[4, 0, 7, 0, 2, 0])
                 .step(&[1], 3, N, &[])
-                .step(&[0], 4, N, &[0xf6, 0x01, 0, 0, 0, 0])
+                .step(&[0], 4, N, &[0x16, 0xf0, 0, 0, 0, 0])
                 .step(&[0], 1, N, b"\x00");
             seeds.insert("seq-batches".into(), flow.bytes());
         }

@@ -46,14 +46,16 @@ pub enum ValtronicsStep<'a> {
     },
     /// `ping`.
     Ping,
-    /// A batch of `count` subscribes and pings (over 50 is refused).
+    /// A batch of subscribes and pings: `count % 8` items, or 40 to 94 for a count over
+    /// 200 (over 50 is refused).
     Batch {
         /// Items.
         count: u8,
         /// The subscription in it.
         sub: Sub,
     },
-    /// `count` pings at once (the rate limit is 100 per second).
+    /// Pings at once: `n % 8`, or 101 to 155 for `n` over 200 (the rate limit is 100
+    /// per second).
     Burst(u8),
     /// A ping padded past the 1 KiB limit by this many bytes.
     Oversize(u8),
@@ -102,6 +104,15 @@ impl Sub {
     }
 }
 
+/// Mostly small counts (`n % 8`), and now and then (`n` over 200) `large` and up.
+fn spread(n: u8, large: usize) -> usize {
+    if n > 200 {
+        large + usize::from(n - 201)
+    } else {
+        usize::from(n % 8)
+    }
+}
+
 fn ping() -> ClientMessage {
     ClientMessage::Ping(Ping { timestamp: None })
 }
@@ -126,12 +137,12 @@ impl ValtronicsStep<'_> {
             }
             Self::Ping => out.push(text(ping())),
             Self::Batch { count, sub } => {
-                let messages = (0..*count)
+                let messages = (0..spread(*count, 40))
                     .map(|i| if i % 2 == 0 { sub.message() } else { ping() })
                     .collect();
                 out.push(text(ClientMessage::Batch(Batch { messages })));
             }
-            Self::Burst(n) => out.extend((0..*n).map(|_| text(ping()))),
+            Self::Burst(n) => out.extend((0..spread(*n, 101)).map(|_| text(ping()))),
             Self::Oversize(n) => out.push(text(ClientMessage::Ping(Ping {
                 timestamp: Some("x".repeat(1_000 + usize::from(*n))),
             }))),

@@ -31,8 +31,9 @@ pub enum WebmacsAction<'a> {
     Tick(u16),
     /// `{"type":"ping"}`.
     Ping,
-    /// A batch of `count % 600` readings (over 500 is refused) spread over the registered
-    /// events and one unknown event, `invalid % 4` of every four entries malformed.
+    /// A batch of `count % 16` readings, or 480 to 519 for a count from `0xf000` (over 500
+    /// is refused), spread over the registered events and one unknown event, `invalid % 4`
+    /// of every four entries malformed.
     Batch {
         /// Entries.
         count: u16,
@@ -46,7 +47,12 @@ pub enum WebmacsAction<'a> {
 }
 
 fn batch(count: u16, value: i16, event: u8, invalid: u8) -> ClientMessage {
-    let entries = (0..count % 600).map(|i| {
+    let len = if count >= 0xf000 {
+        480 + count % 40
+    } else {
+        count % 16
+    };
+    let entries = (0..len).map(|i| {
         let id = EVENTS
             .get(usize::from((u16::from(event) + i) % 4))
             .copied()

@@ -1,7 +1,7 @@
 //! Fuzz entry points for the whole "WebSocket API" document: round-trip and session properties on arbitrary input.
 //!
-//! Each `*_holds` style function (the ones returning `Result`) is the body of a one-line
-//! fuzz target and returns the first broken property; the stable test suite runs them over
+//! Each function returning `Result` is the body of a one-line fuzz target and returns the
+//! first broken property; the stable test suite runs them over
 //! the committed seeds. [`client_message`], [`server_message`] and [`sessions`] are the
 //! same checks as panicking wrappers, for callers that want a panic.
 
@@ -250,7 +250,7 @@ fn ingest(
     for (id, _) in &broadcast {
         if let Some(last) = last_broadcast.get(id) {
             check(
-                *last == now || now.saturating_since(*last) >= BROADCAST_INTERVAL,
+                now.saturating_since(*last) >= BROADCAST_INTERVAL,
                 "an event is broadcast at most once per 200 ms",
                 || format!("{id:?} at {last} and {now}"),
             )?;
