@@ -172,8 +172,10 @@ fn session_seeds(target: &str) -> BTreeMap<String, Vec<u8>> {
                 .step(&[], 5, N, b"status")
                 .step(&[], 6, N, &[7, b'x'])
                 .step(&[], 3, N, &[61])
-                .step(&[], 7, N, &[1]);
+                .step(&[], 5, N, b"late");
             seeds.insert("seq-commands-then-expiry".into(), flow.bytes());
+            let big = hello().step(&[], 7, N, &[1]);
+            seeds.insert("seq-oversize-after-auth".into(), big.bytes());
             let refused =
                 Sequence::default()
                     .step(&[], 4, N, &[0, TOKEN_GOOD])
