@@ -8,6 +8,9 @@
 //! subscribed states quickly. The property checks themselves live in
 //! `telewire_protocols::<api>::fuzzing`.
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use arbitrary::Arbitrary;
 use arbitrary::Unstructured;
 use telewire_protocols::fuzzing::Step;
@@ -26,6 +29,44 @@ pub fn steps<'a, T: Arbitrary<'a>>(data: &'a [u8]) -> Vec<T> {
     data.split(|b| *b == SEPARATOR)
         .filter_map(|chunk| T::arbitrary_take_rest(Unstructured::new(chunk)).ok())
         .collect()
+}
+
+/// A session target's whole input: `HEADER` leading bytes, then steps of type `T`.
+///
+/// It keeps the raw bytes (the targets decode them with [`steps`]); its `Debug` shows the
+/// decoded steps, so `cargo fuzz fmt <target> <artifact>` prints a reproducer readably.
+pub struct Steps<'a, T, const HEADER: usize = 0> {
+    /// The raw input.
+    pub data: &'a [u8],
+    step: PhantomData<T>,
+}
+
+impl<'a, T, const HEADER: usize> Arbitrary<'a> for Steps<'a, T, HEADER> {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let data = u.bytes(u.len())?;
+        Ok(Self {
+            data,
+            step: PhantomData,
+        })
+    }
+
+    fn arbitrary_take_rest(u: Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            data: u.take_rest(),
+            step: PhantomData,
+        })
+    }
+}
+
+impl<'a, T: Arbitrary<'a> + fmt::Debug, const HEADER: usize> fmt::Debug for Steps<'a, T, HEADER> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header = self.data.get(..HEADER).unwrap_or(self.data);
+        let rest = self.data.get(HEADER..).unwrap_or_default();
+        f.debug_struct("Steps")
+            .field("header", &header)
+            .field("steps", &steps::<T>(rest))
+            .finish()
+    }
 }
 
 /// A client input with owned contents, from which a [`Step`] borrows.

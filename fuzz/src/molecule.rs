@@ -95,3 +95,6 @@ pub fn run(data: &[u8]) {
     let steps: Vec<_> = inputs.iter().map(Input::step).collect();
     assert_holds(session(&steps));
 }
+
+/// The session target's input, printed as steps by `cargo fuzz fmt`.
+pub type SessionInput<'a> = crate::Steps<'a, MoleculeStep<'a>>;

@@ -107,3 +107,6 @@ pub fn run(data: &[u8]) {
     let steps: Vec<_> = inputs.iter().map(Input::step).collect();
     assert_holds(session(secured, &steps));
 }
+
+/// The session target's input (the security byte, then steps), printed by `cargo fuzz fmt`.
+pub type SessionInput<'a> = crate::Steps<'a, MosaicStep<'a>, 1>;

@@ -124,3 +124,6 @@ pub fn run(data: &[u8]) {
     let steps: Vec<_> = inputs.iter().map(|(side, i)| (*side, i.step())).collect();
     assert_holds(two_clients(&steps));
 }
+
+/// The session target's input, printed as steps by `cargo fuzz fmt`.
+pub type SessionInput<'a> = crate::Steps<'a, RobotStep<'a>>;
