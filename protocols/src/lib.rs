@@ -13,6 +13,8 @@
 pub mod auth;
 pub mod codec;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod molecule;
 pub mod mosaic;

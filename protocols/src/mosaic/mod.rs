@@ -18,6 +18,8 @@ mod client;
 mod controller;
 mod data;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod keepalive;
 mod messages;

@@ -46,6 +46,8 @@ mod codes;
 mod config;
 mod decode;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod messages;
 mod session;

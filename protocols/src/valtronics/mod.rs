@@ -23,6 +23,8 @@ mod codes;
 mod endpoint;
 mod error;
 mod filters;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod registry;
 mod server_message;
