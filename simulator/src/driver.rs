@@ -45,6 +45,9 @@ pub enum Ended {
     Shutdown,
 }
 
+/// How long writing the shutdown close frame may take.
+const CLOSE_WRITE: Duration = Duration::from_millis(500);
+
 /// How long to wait for the client's close reply after sending a close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
@@ -65,10 +68,18 @@ where
     S: ServerSession + Send,
     A: Application<S>,
 {
+    // Shutdown waits for this guard: it is released once the 1001 close is written.
+    let mut open = Some(shutdown.connection());
     let (mut tx, mut rx) = socket.split();
     let mut pushes_open = true;
     let ended = loop {
-        let closing = flush(&mut session, &mut app, &mut tx, &clock).await;
+        // A client that stops reading blocks the write; shutdown must not wait on it (no
+        // close frame can reach such a client anyway).
+        let closing = tokio::select! {
+            biased;
+            closing = flush(&mut session, &mut app, &mut tx, &clock) => closing,
+            () = shutdown.wait() => break Ended::Shutdown,
+        };
         match closing {
             Ok(Some(close)) => break Ended::BySession(close),
             Ok(None) => {}
@@ -93,12 +104,20 @@ where
             },
             () = shutdown.wait() => {
                 let close = Close::new(CloseCode::GOING_AWAY, "server shutting down");
-                let _ = tx.send(to_message(Outbound::Close(close))).await;
+                // Bounded: a client that stopped reading cannot take the close frame.
+                let _ = tokio::time::timeout(
+                    CLOSE_WRITE,
+                    tx.send(to_message(Outbound::Close(close))),
+                )
+                .await;
+                drop(open.take());
                 linger(&mut rx).await;
                 break Ended::Shutdown;
             }
         }
     };
+    // The close frame is out (or cannot go out): shutdown need not wait for the rest.
+    drop(open.take());
     match ended {
         Ended::BySession(_) => linger(&mut rx).await,
         // Completes the closing handshake: the WebSocket queued its close reply when the

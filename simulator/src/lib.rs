@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod context;
+pub mod cors;
 pub mod driver;
 pub mod hub;
 pub mod jwt;

@@ -1,50 +1,86 @@
 //! One shutdown signal shared by every listener and connection of a `telewire serve` run.
 
+use std::sync::Arc;
+
 use tokio::sync::watch;
 
 /// The sending half: trigger once to stop every server and close every connection (1001).
 #[derive(Debug, Clone)]
-pub struct ShutdownTrigger(watch::Sender<bool>);
+pub struct ShutdownTrigger {
+    stop: watch::Sender<bool>,
+    live: watch::Receiver<usize>,
+}
 
 /// The receiving half, cloned into every task.
 #[derive(Debug, Clone)]
-pub struct Shutdown(watch::Receiver<bool>);
+pub struct Shutdown {
+    stop: watch::Receiver<bool>,
+    live: Arc<watch::Sender<usize>>,
+}
+
+/// Held by each open connection: shutdown waits (bounded) until every guard is dropped.
+#[derive(Debug)]
+pub struct ConnectionGuard(Arc<watch::Sender<usize>>);
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
 
 /// A new trigger and its signal.
 pub fn channel() -> (ShutdownTrigger, Shutdown) {
-    let (tx, rx) = watch::channel(false);
-    (ShutdownTrigger(tx), Shutdown(rx))
+    let (stop, stop_rx) = watch::channel(false);
+    let (live, live_rx) = watch::channel(0usize);
+    (
+        ShutdownTrigger {
+            stop,
+            live: live_rx,
+        },
+        Shutdown {
+            stop: stop_rx,
+            live: Arc::new(live),
+        },
+    )
 }
 
 impl ShutdownTrigger {
     /// Signals shutdown to every holder of the signal.
     pub fn trigger(&self) {
-        self.0.send_replace(true);
+        self.stop.send_replace(true);
     }
 
-    /// Waits until every holder of the signal (each connection, listener and task) has
-    /// dropped it, at most `within`; whether they all did. Upgraded WebSocket connections
-    /// outlive their HTTP server, so this is what lets their close frames go out before the
-    /// process exits.
+    /// Waits until every open connection (each [`ConnectionGuard`]) has ended, at most
+    /// `within`; whether they all did. Upgraded WebSocket connections outlive their HTTP
+    /// server, so this is what lets their close frames go out before the process exits.
     pub async fn drained(&self, within: std::time::Duration) -> bool {
-        tokio::time::timeout(within, self.0.closed()).await.is_ok()
+        let mut live = self.live.clone();
+        tokio::time::timeout(within, live.wait_for(|n| *n == 0))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
-    /// A new signal receiver.
-    pub fn subscribe(&self) -> Shutdown {
-        Shutdown(self.0.subscribe())
+    /// Open connections right now.
+    pub fn open_connections(&self) -> usize {
+        *self.live.borrow()
     }
 }
 
 impl Shutdown {
     /// Whether shutdown has been signalled.
     pub fn is_triggered(&self) -> bool {
-        *self.0.borrow()
+        *self.stop.borrow()
+    }
+
+    /// Registers an open connection until the guard is dropped.
+    pub fn connection(&self) -> ConnectionGuard {
+        self.live.send_modify(|n| *n += 1);
+        ConnectionGuard(self.live.clone())
     }
 
     /// Resolves once shutdown is signalled (or the trigger is gone).
     pub async fn wait(&mut self) {
-        let _ = self.0.wait_for(|stop| *stop).await;
+        let _ = self.stop.wait_for(|stop| *stop).await;
     }
 }
 
@@ -55,16 +91,21 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn drained_waits_for_every_holder() {
+    async fn drained_waits_for_every_open_connection() {
         let (trigger, signal) = channel();
+        assert!(trigger.drained(Duration::from_millis(10)).await);
         let mut held = signal.clone();
-        drop(signal);
         let task = tokio::spawn(async move {
+            let _guard = held.connection();
             held.wait().await;
         });
+        tokio::task::yield_now().await;
+        assert_eq!(trigger.open_connections(), 1);
         assert!(!trigger.drained(Duration::from_millis(10)).await);
         trigger.trigger();
         task.await.unwrap();
+        // Other holders of the signal (listeners, device state) do not delay shutdown.
         assert!(trigger.drained(Duration::from_secs(1)).await);
+        drop(signal);
     }
 }

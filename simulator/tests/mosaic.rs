@@ -155,6 +155,7 @@ async fn authenticate(addr: SocketAddr) -> String {
     .await;
     assert_eq!(status, 200, "{body}");
     assert!(head.contains("content-type: application/json"), "{head}");
+    assert!(head.contains("access-control-allow-origin: *"), "{head}");
     let data: Value = serde_json::from_str(&body).unwrap();
     data["token"].as_str().unwrap().to_owned()
 }
@@ -734,5 +735,35 @@ async fn replays_the_documents_message_sequence() {
     send(&mut ws, json!({"subscribe": "timeline"})).await;
     send(&mut ws, json!({})).await;
     assert_eq!(next_answer(&mut ws).await, Message::Text("{}".into()));
+    running.shutdown().await;
+}
+
+/// A browser app on another origin: the JSON `POST /authenticate` is preflighted.
+#[tokio::test]
+async fn a_cors_preflight_is_answered() {
+    let (running, addr) = start(ServeOptions::ephemeral()).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "OPTIONS /authenticate HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://localhost:5173\r\n\
+         Access-Control-Request-Method: POST\r\n\
+         Access-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = String::from_utf8(raw).unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 204"), "{head}");
+    assert!(head.contains("access-control-allow-origin: *"), "{head}");
+    assert!(
+        head.contains("access-control-allow-methods: get, post, options"),
+        "{head}"
+    );
+    assert!(
+        head.contains("access-control-allow-headers: content-type"),
+        "{head}"
+    );
     running.shutdown().await;
 }

@@ -132,6 +132,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
             shared.clone(),
             cap::admit,
         ))
+        .layer(axum::middleware::from_fn(crate::cors::allow_any_origin))
         .with_state(shared);
     let max = model.controller_model().max_connections();
     let info = ApiInfo {
