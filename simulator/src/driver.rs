@@ -95,6 +95,18 @@ where
                     session.handle_frame(clock.now(), Inbound::Binary(&bytes));
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Err(err)) if exceeds_size_limit(&err) => {
+                    // Over the transport's cap the frame is never read, so the session
+                    // cannot judge it: the documented answer to an oversized message is 1009.
+                    let close = Close::new(CloseCode::MESSAGE_TOO_BIG, "message too big");
+                    tracing::debug!(%err, "closing 1009");
+                    let _ = tokio::time::timeout(
+                        CLOSE_WRITE,
+                        tx.send(to_message(Outbound::Close(close.clone()))),
+                    )
+                    .await;
+                    break Ended::BySession(close);
+                }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break Ended::ByClient,
             },
             () = sleep_until_opt(deadline) => session.handle_timeout(clock.now()),
@@ -129,6 +141,12 @@ where
     }
     app.on_close();
     ended
+}
+
+/// Whether a read failed because the message or frame is over the configured maximum.
+fn exceeds_size_limit(err: &axum::Error) -> bool {
+    let text = err.to_string();
+    text.contains("Space limit exceeded") || text.contains("too long") || text.contains("too big")
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

@@ -686,6 +686,12 @@ async fn one_kib_is_accepted_and_one_byte_more_closes_with_1009() {
     let mut ws = connect(addr, "/ws").await;
     send(&mut ws, padded(200_000)).await;
     assert_eq!(close_of(&mut ws).await.0, 1009);
+    // Beyond what the transport reads at all (1 MiB), still 1009 with a reason.
+    let mut ws = connect(addr, "/ws").await;
+    send(&mut ws, padded(3 << 20)).await;
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(code, 1009, "{reason}");
+    assert!(!reason.is_empty());
     running.shutdown().await;
 }
 
