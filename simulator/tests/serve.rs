@@ -208,3 +208,44 @@ async fn a_client_close_is_answered_with_a_close_frame() {
     assert!(echoed, "no close frame came back");
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn tls_reads_the_certificate_and_key_files_and_names_a_bad_one() {
+    let pem = self_signed().unwrap();
+    let dir = std::env::temp_dir().join(format!("telewire-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, &pem.cert_pem).unwrap();
+    std::fs::write(&key, &pem.key_pem).unwrap();
+    let with_files = |cert: std::path::PathBuf, key: std::path::PathBuf| ServeOptions {
+        tls: Some(TlsSettings {
+            cert: Some(cert),
+            key: Some(key),
+            pem: None,
+        }),
+        ..ServeOptions::ephemeral()
+    };
+    let running = start(&[Api::Molecule], with_files(cert.clone(), key.clone()))
+        .await
+        .unwrap();
+    let addr = running.addr(Api::Molecule).unwrap();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    tls_connector(&pem.cert_pem)
+        .connect(name, tcp)
+        .await
+        .expect("the served certificate is the one in the file");
+    running.shutdown().await;
+
+    let missing = dir.join("missing.pem");
+    let err = start(&[Api::Molecule], with_files(missing, key.clone()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("missing.pem"), "{err}");
+    // A key that does not belong to the certificate is refused before serving.
+    let other = self_signed().unwrap();
+    std::fs::write(&key, &other.key_pem).unwrap();
+    let err = start(&[Api::Molecule], with_files(cert, key)).await.unwrap_err();
+    assert!(err.to_string().contains("do not match"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
