@@ -30,7 +30,9 @@ use telewire_simulator::serve::ServeOptions;
 const FD_HEADROOM: u64 = 64;
 
 #[derive(Debug, Parser)]
-#[command(about = "Fan-out load: one publisher, N subscribers; delivered messages/s, end-to-end latency and the server's peak RSS")]
+#[command(
+    about = "Fan-out load: one publisher, N subscribers; delivered messages/s, end-to-end latency and the server's peak RSS"
+)]
 struct Cli {
     /// Subscriber counts to run, one run each.
     #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
@@ -242,7 +244,10 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
     config.rate = rate;
     config.duration = Duration::from_secs(cli.seconds);
     config.progress = true;
-    eprintln!("fanout: {clients} subscribers, {rate} publishes/s for {} s", cli.seconds);
+    eprintln!(
+        "fanout: {clients} subscribers, {rate} publishes/s for {} s",
+        cli.seconds
+    );
     let fleet = Fleet::connect(&config).await;
     eprintln!(
         "  {} subscribed in {:.1} s{}",
@@ -299,12 +304,7 @@ async fn main() -> std::process::ExitCode {
     }
     let mut rows = Vec::new();
     for (i, &n) in cli.clients.iter().enumerate() {
-        let rate = cli
-            .rate
-            .get(i)
-            .or(cli.rate.last())
-            .copied()
-            .unwrap_or(150);
+        let rate = cli.rate.get(i).or(cli.rate.last()).copied().unwrap_or(150);
         let row = run_one(&cli, n, rate).await;
         print_table(std::slice::from_ref(&row));
         rows.push(row);

@@ -162,9 +162,8 @@ fn client_config() -> WebSocketConfig {
         .write_buffer_size(0)
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open(url: &str, config: Option<WebSocketConfig>) -> Result<Ws, String> {
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url, config, true)
@@ -296,9 +295,7 @@ impl Fleet {
         let publisher = open(&config.url, None).await?;
         // Acknowledge-and-discard: the publisher's acks must be read or its socket fills.
         let (mut sink, mut acks) = publisher.split();
-        let drain_acks = async {
-            while let Some(Ok(_)) = acks.next().await {}
-        };
+        let drain_acks = async { while let Some(Ok(_)) = acks.next().await {} };
         let tally = self.tally.clone();
         let publish = async {
             let start = Instant::now();
