@@ -132,6 +132,10 @@ impl Server {
         proc::rss(Some(self.child.id())).unwrap_or_default()
     }
 
+    fn cpu(&self) -> Option<Duration> {
+        proc::cpu_time(Some(self.child.id()))
+    }
+
     fn stop(mut self) {
         drop(self.stdin.take());
         let _ = self.child.kill();
@@ -147,6 +151,10 @@ struct Row {
     idle: proc::Rss,
     peak: proc::Rss,
     base: proc::Rss,
+    /// CPU used during the publishing run: server, clients (this process).
+    cpu: Option<(Duration, Duration)>,
+    /// The 1-minute load average when the run started (others' work on a shared machine).
+    load: Option<String>,
     notes: Vec<String>,
 }
 
@@ -195,6 +203,16 @@ fn print_table(rows: &[Row]) {
             mib(row.idle.now_kib),
             mib(row.peak.peak_kib),
         );
+        if let (Some((server, clients)), Some(r)) = (row.cpu, &row.report) {
+            let secs = r.window.as_secs_f64().max(1e-9);
+            println!(
+                "        cpu: server {:.0} %, clients and publisher {:.0} % of one core over the run; \
+                 load average {} at the start",
+                server.as_secs_f64() / secs * 100.0,
+                clients.as_secs_f64() / secs * 100.0,
+                row.load.as_deref().unwrap_or("?")
+            );
+        }
         for note in &row.notes {
             println!("        note: {note}");
         }
@@ -214,6 +232,10 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
         idle: proc::Rss::default(),
         peak: proc::Rss::default(),
         base: proc::Rss::default(),
+        cpu: None,
+        load: std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next().map(str::to_owned)),
         notes: Vec::new(),
     };
     let mut clients = requested;
@@ -267,11 +289,17 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
     // Let the server settle (connect-time buffers freed) before reading its idle memory.
     tokio::time::sleep(Duration::from_millis(500)).await;
     row.idle = server.rss();
+    let cpu_before = (server.cpu(), proc::cpu_time(None));
     match fleet.run(&config).await {
         Ok(report) => row.report = Some(report),
         Err(e) => row.notes.push(e),
     }
     row.peak = server.rss();
+    if let ((Some(s0), Some(c0)), Some(s1), Some(c1)) =
+        (cpu_before, server.cpu(), proc::cpu_time(None))
+    {
+        row.cpu = Some((s1.saturating_sub(s0), c1.saturating_sub(c0)));
+    }
     server.stop();
     if let Some(r) = &row.report {
         let lost = r.expected().saturating_sub(r.delivered);

@@ -33,6 +33,31 @@ pub fn parse_status(text: &str) -> Rss {
     }
 }
 
+/// CPU time (user + system) process `pid` (`None`: this process) has used so far.
+pub fn cpu_time(pid: Option<u32>) -> Option<std::time::Duration> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let ticks = parse_stat_ticks(&text)?;
+    let per_sec = rustix::param::clock_ticks_per_second().max(1);
+    Some(std::time::Duration::from_secs_f64(
+        ticks as f64 / per_sec as f64,
+    ))
+}
+
+/// `utime + stime` (fields 14 and 15) of a `/proc/<pid>/stat` line, in clock ticks.
+fn parse_stat_ticks(text: &str) -> Option<u64> {
+    // The command name (field 2) may hold spaces; the fields after it are plain.
+    let rest = text.get(text.rfind(')')? + 1..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (state), so field n is at index n - 3.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
 /// Raises the soft limit on open files towards the hard limit so that `wanted` descriptors
 /// fit; returns the soft limit in force afterwards (`None`: unknown).
 pub fn raise_fd_limit(wanted: u64) -> Option<u64> {
@@ -59,6 +84,12 @@ pub fn raise_fd_limit(wanted: u64) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stat_ticks_skip_a_command_with_spaces() {
+        let text = "42 (fan out) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0";
+        assert_eq!(parse_stat_ticks(text), Some(300));
+    }
 
     #[test]
     fn status_fields_are_read_in_kib() {
