@@ -51,7 +51,8 @@ struct Cli {
     /// A robot scenario file instead of the built-in load scenario.
     #[arg(long)]
     scenario: Option<PathBuf>,
-    /// Run only the server: print `ready <url>` and serve until stdin closes.
+    /// Run only the server: print `ready <url>` and serve until stdin closes (`--clients`
+    /// then sizes its open-file limit).
     #[arg(long)]
     serve_only: bool,
 }
@@ -66,7 +67,15 @@ fn scenario_text(path: Option<&PathBuf>) -> Result<String, String> {
 
 /// The child: the robot server alone, until the parent closes our stdin.
 async fn serve_only(cli: &Cli) -> Result<(), String> {
-    proc::raise_fd_limit(u64::MAX);
+    let wanted = cli.clients.iter().max().copied().unwrap_or(0) as u64 + FD_HEADROOM;
+    match proc::raise_fd_limit(wanted) {
+        Some(limit) if limit < wanted => eprintln!(
+            "fanout --serve-only: the open-file limit is {limit} (hard limit reached): the server \
+             cannot hold more than about {} connections",
+            limit.saturating_sub(FD_HEADROOM)
+        ),
+        _ => {}
+    }
     let text = scenario_text(cli.scenario.as_ref())?;
     let scenario = Scenario::parse(&text, "load scenario").map_err(|e| e.to_string())?;
     let opts = ServeOptions {
@@ -101,10 +110,12 @@ struct Server {
 }
 
 impl Server {
-    fn spawn(cli: &Cli) -> Result<Server, String> {
+    fn spawn(cli: &Cli, clients: usize) -> Result<Server, String> {
         let exe = std::env::current_exe().map_err(|e| format!("own path: {e}"))?;
         let mut cmd = Command::new(exe);
-        cmd.arg("--serve-only");
+        cmd.arg("--serve-only")
+            .arg("--clients")
+            .arg(clients.to_string());
         if let Some(path) = &cli.scenario {
             cmd.arg("--scenario").arg(path);
         }
@@ -253,7 +264,7 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
             .notes
             .push("open-file limit unknown; clients may fail to connect".into()),
     }
-    let server = match Server::spawn(cli) {
+    let server = match Server::spawn(cli, clients) {
         Ok(server) => server,
         Err(e) => {
             row.notes.push(e);
