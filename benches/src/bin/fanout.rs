@@ -4,6 +4,16 @@
 //! --serve-only`), so that the server's resident memory (`VmRSS`, `VmHWM` of the child)
 //! is its own, not shared with the clients, and the two sides each get their own
 //! open-file limit (10 000 clients need 10 000 descriptors on each side).
+//!
+//! ```text
+//! cargo run --release -p telewire-benches --bin fanout -- --clients 100,1000,10000 --seconds 10
+//! cargo run --release -p telewire-benches --bin fanout -- --clients 1000,10000 --rate 150,15
+//! ```
+//!
+//! `--rate` is publishes per second, so the offered load is `rate x clients` deliveries per
+//! second. Each publish reaches the subscribers as one burst; p50 is about the time the
+//! server and the clients need to work through a burst, p99 adds scheduling delays, which
+//! on a shared machine include other processes' work (the table shows the load average).
 
 use std::io::BufRead as _;
 use std::io::Read as _;
