@@ -5,6 +5,8 @@
 //! targets: Molecule telemetry frames of 20 and 200 items and of 1 KiB and 64 KiB, a
 //! 500-datapoint WebMACS batch, and typical inbound messages of the JSON APIs.
 
+pub mod fanout;
+
 use std::fmt::Write as _;
 
 /// A small deterministic generator (SplitMix64), so inputs are the same on every run.

@@ -48,6 +48,9 @@ pub enum Ended {
 /// How long writing the shutdown close frame may take.
 const CLOSE_WRITE: Duration = Duration::from_millis(500);
 
+/// Pushes handed to the session before its frames are written.
+const PUSH_BATCH: usize = 64;
+
 /// How long to wait for the client's close reply after sending a close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
@@ -111,7 +114,18 @@ where
             },
             () = sleep_until_opt(deadline) => session.handle_timeout(clock.now()),
             push = pushes.recv(), if pushes_open => match push {
-                Some(push) => app.on_push(&mut session, push, clock.now()),
+                Some(push) => {
+                    let now = clock.now();
+                    app.on_push(&mut session, push, now);
+                    // Take what else is queued now, so that a burst leaves in one write
+                    // instead of one write (and one wake-up) per push.
+                    for _ in 1..PUSH_BATCH {
+                        match pushes.try_recv() {
+                            Ok(push) => app.on_push(&mut session, push, now),
+                            Err(_) => break,
+                        }
+                    }
+                }
                 None => pushes_open = false,
             },
             () = shutdown.wait() => {

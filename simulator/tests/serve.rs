@@ -245,7 +245,9 @@ async fn tls_reads_the_certificate_and_key_files_and_names_a_bad_one() {
     // A key that does not belong to the certificate is refused before serving.
     let other = self_signed().unwrap();
     std::fs::write(&key, &other.key_pem).unwrap();
-    let err = start(&[Api::Molecule], with_files(cert, key)).await.unwrap_err();
+    let err = start(&[Api::Molecule], with_files(cert, key))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("do not match"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
