@@ -1,0 +1,5 @@
+//! Step definitions, one file per topic; cucumber collects them through inventory.
+
+mod common;
+mod molecule;
+mod webmacs;

@@ -1,0 +1,399 @@
+//! WebMACS steps: "Authentication", "Controller Telemetry" and "Datapoint Stream".
+
+use std::time::Duration;
+
+use cucumber::given;
+use cucumber::then;
+use cucumber::when;
+use serde_json::Value;
+use serde_json::json;
+use telewire_protocols::webmacs::ServerMessage;
+use telewire_protocols::webmacs::http::LOGOUT_PATH;
+use telewire_simulator::wsclient::Incoming;
+
+use crate::http;
+use crate::suite::Suite;
+use crate::world::StepResult;
+use crate::world::WAIT;
+use crate::world::World;
+use crate::world::describe;
+
+const STREAM: &str = "stream";
+const CONTROLLER: &str = "controller";
+/// How long a pushed reading may take to show on the stream before it is pushed again
+/// (the previous scenario may have used the event within the 200 ms throttle).
+const BROADCAST_WAIT: Duration = Duration::from_millis(400);
+
+fn path(endpoint: &str) -> &'static str {
+    if endpoint == CONTROLLER {
+        "/ws/controller/telemetry"
+    } else {
+        "/ws/datapoints/stream"
+    }
+}
+
+async fn open(world: &mut World, endpoint: &str, token: Option<&str>) -> StepResult {
+    let base = world.target.url.trim_end_matches('/').to_owned();
+    let url = match token {
+        Some(token) => format!("{base}{}?token={token}", path(endpoint)),
+        None => format!("{base}{}", path(endpoint)),
+    };
+    world.last = endpoint.to_owned();
+    if let Some(status) = world.connect(endpoint, &url).await? {
+        world.refused.insert(endpoint.to_owned(), status);
+    }
+    Ok(())
+}
+
+fn parse_json(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("the message is not strict JSON ({e}): {text}"))
+}
+
+/// The next text message on `name` as JSON, decoded through the protocol's codec.
+async fn next_json(world: &mut World, name: &str, wait: Duration) -> Result<Value, String> {
+    match world.recv_within(name, wait).await? {
+        Incoming::Text(text) => {
+            ServerMessage::decode(&text).map_err(|e| {
+                format!("the message does not decode as a documented server message ({e}): {text}")
+            })?;
+            let value = parse_json(&text)?;
+            if name == STREAM {
+                world.stream_messages.push(value.clone());
+            }
+            Ok(value)
+        }
+        other => Err(format!(
+            "expected a JSON text message; observed {}",
+            describe(&other)
+        )),
+    }
+}
+
+#[when(
+    regex = r"^the client connects to the (stream|controller) endpoint with the configured token$"
+)]
+async fn connect_configured(world: &mut World, endpoint: String) -> StepResult {
+    let token = world.token();
+    open(world, &endpoint, Some(&token)).await
+}
+
+#[when(regex = r"^the client connects to the (stream|controller) endpoint without a token$")]
+async fn connect_without(world: &mut World, endpoint: String) -> StepResult {
+    open(world, &endpoint, None).await
+}
+
+#[when(
+    regex = r#"^the client connects to the (stream|controller) endpoint with the token "(.*)"$"#
+)]
+async fn connect_with(world: &mut World, endpoint: String, token: String) -> StepResult {
+    open(world, &endpoint, Some(&token)).await
+}
+
+#[when(regex = r"^the client connects to the (stream|controller) endpoint with that token$")]
+async fn connect_with_that(world: &mut World, endpoint: String) -> StepResult {
+    let token = world
+        .scratch_token
+        .clone()
+        .ok_or("no token was obtained by an earlier step")?;
+    open(world, &endpoint, Some(&token)).await
+}
+
+#[when(
+    regex = r"^the client connects to the (stream|controller) endpoint with the deleted user's token$"
+)]
+async fn connect_deleted(world: &mut World, endpoint: String) -> StepResult {
+    let token = world
+        .target
+        .deleted_user_token
+        .clone()
+        .ok_or("no deleted user's token configured")?;
+    open(world, &endpoint, Some(&token)).await
+}
+
+#[given("a fresh token from the login endpoint that was then logged out")]
+async fn revoked_token(world: &mut World) -> StepResult {
+    let token = world.target.login(Suite::Webmacs).await?;
+    let url = format!("{}{LOGOUT_PATH}", world.target.http_base());
+    let answer = http::request(&url, "POST", None, Some(&token), "").await?;
+    world.note(
+        "http",
+        format!("POST {LOGOUT_PATH} -> HTTP {}", answer.status),
+    );
+    if !(200..300).contains(&answer.status) {
+        return Err(format!(
+            "expected the logout to succeed; observed HTTP {}",
+            answer.status
+        ));
+    }
+    world.scratch_token = Some(token);
+    Ok(())
+}
+
+#[then("the connection stays open")]
+async fn stays_open(world: &mut World) -> StepResult {
+    let name = world.last.clone();
+    if let Some(status) = world.refused.get(&name) {
+        return Err(format!(
+            "expected the WebSocket to open; observed HTTP {status}"
+        ));
+    }
+    if name == CONTROLLER {
+        // The controller endpoint never speaks first: an empty batch must get an error
+        // reply rather than a close.
+        world.send_text(CONTROLLER, r#"{"datapoints":[]}"#).await?;
+    }
+    next_json(world, &name, WAIT)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("expected the connection to stay open and answer; {e}"))
+}
+
+#[then(regex = r"^the first message is (\{.*\})$")]
+async fn first_message(world: &mut World, expected: String) -> StepResult {
+    let expected = parse_json(&expected)?;
+    let name = world.last.clone();
+    if let Some(status) = world.refused.get(&name) {
+        return Err(format!(
+            "expected the WebSocket to open; observed HTTP {status}"
+        ));
+    }
+    let got = next_json(world, &name, WAIT).await?;
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!("expected {expected}; observed {got}"))
+    }
+}
+
+#[given("a stream client past its connected message")]
+async fn stream_client(world: &mut World) -> StepResult {
+    connect_configured(world, STREAM.into()).await?;
+    if let Some(status) = world.refused.get(STREAM) {
+        return Err(format!(
+            "expected the stream to open; observed HTTP {status}"
+        ));
+    }
+    let first = next_json(world, STREAM, WAIT).await?;
+    if first["type"] == "connected" {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected the connected message first; observed {first}"
+        ))
+    }
+}
+
+#[given("a controller connection")]
+async fn controller(world: &mut World) -> StepResult {
+    connect_configured(world, CONTROLLER.into()).await?;
+    match world.refused.get(CONTROLLER) {
+        Some(status) => Err(format!(
+            "expected the controller endpoint to open; observed HTTP {status}"
+        )),
+        None => Ok(()),
+    }
+}
+
+#[when(regex = r"^the client sends (\{.*\}) on the stream$")]
+async fn send_on_stream(world: &mut World, text: String) -> StepResult {
+    world.send_text(STREAM, &text).await
+}
+
+#[then(regex = r#"^the next stream message has type "(.*)"$"#)]
+async fn next_stream_type(world: &mut World, kind: String) -> StepResult {
+    let got = next_json(world, STREAM, WAIT).await?;
+    if got["type"] == kind.as_str() {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected a message of type {kind:?}; observed {got}"
+        ))
+    }
+}
+
+fn event(world: &World, which: &str) -> Result<String, String> {
+    let index = if which == "second" { 1 } else { 0 };
+    world
+        .target
+        .events
+        .get(index)
+        .cloned()
+        .ok_or_else(|| format!("no {which} event configured"))
+}
+
+fn shows(message: &Value, event: &str, value: f64) -> bool {
+    message["type"] == "datapoints_batch"
+        && message["datapoints"].as_array().is_some_and(|points| {
+            points
+                .iter()
+                .any(|p| p["event_public_id"] == event && p["value"].as_f64() == Some(value))
+        })
+}
+
+/// A value no earlier push of this scenario used.
+fn fresh_value(world: &mut World) -> f64 {
+    let value = 1000.0 + world.pushed.len() as f64 + 0.25;
+    world.pushed.push(value);
+    value
+}
+
+async fn push(world: &mut World, event: &str, value: f64) -> StepResult {
+    let batch = json!({"datapoints": [{"value": value, "event_public_id": event}]});
+    world.send_text(CONTROLLER, &batch.to_string()).await
+}
+
+#[when(
+    regex = r"^the controller pushes a reading of the (first|second) configured event until the stream shows it$"
+)]
+async fn push_until_shown(world: &mut World, which: String) -> StepResult {
+    let event = event(world, &which)?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        let value = fresh_value(world);
+        push(world, &event, value).await?;
+        loop {
+            match next_json(world, STREAM, BROADCAST_WAIT).await {
+                Ok(message) if shows(&message, &event, value) => {
+                    world.seen_broadcast = Some(message);
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(e) if e.starts_with("nothing arrived") => break,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Err(format!(
+        "expected a datapoints_batch with the reading pushed for {event}; observed none within {WAIT:?}"
+    ))
+}
+
+#[when("the controller at once pushes another reading of the first configured event")]
+async fn push_again(world: &mut World) -> StepResult {
+    let event = event(world, "first")?;
+    let value = fresh_value(world);
+    push(world, &event, value).await
+}
+
+#[then("the stream never showed the second reading of the first event")]
+async fn throttled(world: &mut World) -> StepResult {
+    let event = event(world, "first")?;
+    let Some(&value) = world.pushed.iter().rev().nth(1) else {
+        return Err("the scenario pushed fewer than two readings".into());
+    };
+    match world
+        .stream_messages
+        .iter()
+        .find(|m| shows(m, &event, value))
+    {
+        None => Ok(()),
+        Some(message) => Err(format!(
+            "expected the reading pushed within 200 ms of the previous broadcast of {event} not to be broadcast; observed {message}"
+        )),
+    }
+}
+
+fn has_offset(timestamp: &str) -> bool {
+    let Some((_, time)) = timestamp.split_once('T') else {
+        return false;
+    };
+    time.ends_with('Z') || time.contains('+') || time.contains('-')
+}
+
+#[then("that broadcast has value, event_public_id, an ISO 8601 timestamp and experiment_public_id")]
+async fn broadcast_shape(world: &mut World) -> StepResult {
+    let message = world
+        .seen_broadcast
+        .clone()
+        .ok_or("no broadcast was seen")?;
+    for point in message["datapoints"].as_array().into_iter().flatten() {
+        let ok = point["value"].is_number()
+            && point["event_public_id"].is_string()
+            && point["timestamp"].as_str().is_some_and(|t| t.contains('T'))
+            && point
+                .get("experiment_public_id")
+                .is_some_and(|e| e.is_string() || e.is_null());
+        if !ok {
+            return Err(format!(
+                "expected {{value: number, event_public_id: string, timestamp: ISO 8601, experiment_public_id: string|null}}; observed {point}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[then("every timestamp of that broadcast has a UTC offset")]
+async fn broadcast_offsets(world: &mut World) -> StepResult {
+    let message = world
+        .seen_broadcast
+        .clone()
+        .ok_or("no broadcast was seen")?;
+    for point in message["datapoints"].as_array().into_iter().flatten() {
+        let timestamp = point["timestamp"].as_str().unwrap_or_default();
+        if !has_offset(timestamp) {
+            return Err(format!(
+                "expected a timestamp with an offset (+00:00 or Z); observed {timestamp:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[when(regex = r"^the controller sends (\{.*\})$")]
+async fn controller_sends(world: &mut World, text: String) -> StepResult {
+    world.send_text(CONTROLLER, &text).await
+}
+
+async fn send_batch(world: &mut World, count: usize, event: &str) -> StepResult {
+    let points: Vec<Value> = (0..count)
+        .map(|i| json!({"value": i as f64 + 0.5, "event_public_id": event}))
+        .collect();
+    let text = json!({ "datapoints": points }).to_string();
+    world.send_text(CONTROLLER, &text).await
+}
+
+#[when(regex = r"^the controller sends a batch of (\d+) datapoints$")]
+async fn controller_sends_many(world: &mut World, count: usize) -> StepResult {
+    let event = event(world, "first").unwrap_or_else(|_| "abc-123".to_owned());
+    send_batch(world, count, &event).await
+}
+
+#[when(
+    regex = r"^the controller sends a batch of (\d+) datapoints for the first configured event$"
+)]
+async fn controller_sends_many_for(world: &mut World, count: usize) -> StepResult {
+    let event = event(world, "first")?;
+    send_batch(world, count, &event).await
+}
+
+#[when("the controller sends a valid batch for the first configured event")]
+async fn controller_sends_valid(world: &mut World) -> StepResult {
+    let event = event(world, "first")?;
+    send_batch(world, 1, &event).await
+}
+
+#[then(regex = r"^the controller receives (\{.*\})$")]
+async fn controller_receives(world: &mut World, expected: String) -> StepResult {
+    let expected = parse_json(&expected)?;
+    let got = next_json(world, CONTROLLER, WAIT)
+        .await
+        .map_err(|e| format!("expected {expected}; {e}"))?;
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!("expected {expected}; observed {got}"))
+    }
+}
+
+#[then(regex = r#"^the controller receives an error message "(.*)"$"#)]
+async fn controller_error(world: &mut World, message: String) -> StepResult {
+    let expected = json!({"type": "error", "message": message});
+    let got = next_json(world, CONTROLLER, WAIT)
+        .await
+        .map_err(|e| format!("expected {expected}; {e}"))?;
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!("expected {expected}; observed {got}"))
+    }
+}
