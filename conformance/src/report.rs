@@ -149,6 +149,13 @@ impl Report {
         for s in &self.scenarios {
             let _ = writeln!(out, "  {}", s.line());
         }
+        out.push_str(&self.details());
+        out
+    }
+
+    /// Every failure in full (rule, level, spec sentence, verdict, frames), then the counts.
+    pub fn details(&self) -> String {
+        let mut out = String::new();
         for s in &self.scenarios {
             if let Outcome::Failed { message } = &s.outcome {
                 let _ = writeln!(out, "\n{} [{}] {}", s.rule_id, s.level, s.title);
