@@ -313,3 +313,76 @@ fn xml(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(outcome: Outcome, level: Level) -> ScenarioResult {
+        ScenarioResult {
+            feature: "WebMACS <auth> & \"close\"".into(),
+            rule_id: "webmacs.auth.required".into(),
+            level,
+            role: "server".into(),
+            title: "No token closes with 1008".into(),
+            spec: "closed with code 1008".into(),
+            outcome,
+            transcript: vec!["<- stream close 1008 \"Authentication required\"".into()],
+            duration: Duration::from_millis(5),
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            suite: "webmacs".into(),
+            target: "ws://127.0.0.1:1".into(),
+            scenarios: vec![
+                result(Outcome::Passed, Level::Must),
+                result(
+                    Outcome::Failed {
+                        message: "expected <a> & \u{1} got".into(),
+                    },
+                    Level::Should,
+                ),
+                result(
+                    Outcome::Failed {
+                        message: "informational".into(),
+                    },
+                    Level::May,
+                ),
+                result(
+                    Outcome::Skipped {
+                        reason: "set X".into(),
+                    },
+                    Level::Must,
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn may_failures_never_fail_a_run_and_should_ones_only_when_strict() {
+        let report = report();
+        assert!(!report.failed(false));
+        assert!(report.failed(true));
+        assert_eq!(report.counts(), (1, 2, 1));
+    }
+
+    #[test]
+    fn the_json_report_parses_and_carries_each_verdict() {
+        let value: serde_json::Value = serde_json::from_str(&report().json()).unwrap();
+        assert_eq!(value["summary"]["failed"], 2);
+        assert_eq!(value["scenarios"][1]["level"], "SHOULD");
+        assert_eq!(value["scenarios"][3]["detail"], "set X");
+    }
+
+    #[test]
+    fn junit_escapes_text_and_marks_may_failures_informational() {
+        let xml = report().junit();
+        assert!(xml.contains("classname=\"webmacs.auth.required\""));
+        assert!(xml.contains("&lt;auth&gt; &amp; &quot;close&quot;"));
+        assert!(xml.contains("type=\"informational\""));
+        assert!(xml.contains("<skipped message=\"set X\"/>"));
+        assert!(!xml.contains('\u{1}'));
+    }
+}
