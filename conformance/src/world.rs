@@ -52,6 +52,8 @@ pub struct World {
     pub pushed: Vec<f64>,
     /// WebMACS: the broadcast that showed the last pushed value.
     pub seen_broadcast: Option<serde_json::Value>,
+    /// WebMACS: the reading pushed within the throttle interval.
+    pub held_back: Option<f64>,
     /// The connection the last step opened.
     pub last: String,
     /// The HTTP status of a refused upgrade, by connection name.
@@ -79,6 +81,7 @@ impl World {
             scratch_token: None,
             pushed: Vec::new(),
             seen_broadcast: None,
+            held_back: None,
             last: String::new(),
             refused: HashMap::new(),
         }

@@ -48,3 +48,38 @@ Feature: WebMACS controller telemetry
     When the controller sends a batch of 500 datapoints for the first configured event
     And the controller sends {"datapoints":[{"value":23.5}]}
     Then the controller receives {"type":"error","message":"No valid datapoints in batch"}
+
+  @webmacs.controller.invalid_entries_dropped @should @server @needs.events
+  Scenario: Invalid entries are dropped and the valid ones broadcast, without an error
+    Spec: "Validates each datapoint (must have value and event_public_id)"; "Invalid entries are dropped; only when none is valid does the controller get" the error.
+    Given a stream client past its connected message
+    And a controller connection
+    When the controller pushes a reading of the first configured event with an entry without value until the stream shows it
+    And the controller sends {"datapoints":[{"value":23.5}]}
+    Then that broadcast holds only the reading of the first configured event
+    And the controller receives {"type":"error","message":"No valid datapoints in batch"}
+
+  @webmacs.controller.unknown_event_dropped @should @server @needs.events
+  Scenario: Readings of unknown events are dropped silently
+    Spec: "Filters by active plugin linkage — only events with an enabled plugin instance are accepted"; "Unknown event_public_ids are dropped silently."
+    Given a stream client past its connected message
+    And a controller connection
+    When the controller pushes a reading of the first configured event with a reading of an unknown event until the stream shows it
+    And the controller sends {"datapoints":[{"value":23.5}]}
+    Then that broadcast holds only the reading of the first configured event
+    And the controller receives {"type":"error","message":"No valid datapoints in batch"}
+
+  @webmacs.controller.malformed_message @may @server
+  Scenario Outline: A message that is not a batch (<case>) gets an error reply and the socket stays open
+    Spec: The document is silent on messages that are not {"datapoints": [...]}; the simulator answers {"type":"error","message":...}.
+    Given a controller connection
+    When the controller sends <message>
+    Then the controller receives an error reply
+    When the controller sends {"datapoints":[{"value":23.5}]}
+    Then the controller receives {"type":"error","message":"No valid datapoints in batch"}
+
+    Examples:
+      | case             | message                       |
+      | not JSON         | the text "not json"           |
+      | no datapoints    | {"readings":[]}               |
+      | a binary frame   | a binary frame                |

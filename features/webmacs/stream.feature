@@ -46,3 +46,11 @@ Feature: WebMACS datapoint stream
     Given a stream client past its connected message
     When the client sends {"datapoints":[{"value":1.0,"event_public_id":"abc-123"}]} on the stream
     Then the next stream message has type "error"
+
+  @webmacs.stream.one_message_per_batch @should @server @needs.events
+  Scenario: One accepted batch is one datapoints_batch with one timestamp
+    Spec: "One accepted batch produces one datapoints_batch message to every stream client" and "all datapoints in a batch share one" timestamp.
+    Given a stream client past its connected message
+    And a controller connection
+    When the controller pushes readings of the first and second configured events in one batch until the stream shows both
+    Then that broadcast holds both readings with one shared timestamp

@@ -23,6 +23,8 @@ const CONTROLLER: &str = "controller";
 /// How long a pushed reading may take to show on the stream before it is pushed again
 /// (the previous scenario may have used the event within the 200 ms throttle).
 const BROADCAST_WAIT: Duration = Duration::from_millis(400);
+/// An event id no lab has.
+const UNKNOWN_EVENT: &str = "00000000-0000-4000-8000-000000000000";
 
 fn path(endpoint: &str) -> &'static str {
     if endpoint == CONTROLLER {
@@ -242,18 +244,23 @@ async fn push(world: &mut World, event: &str, value: f64) -> StepResult {
     world.send_text(CONTROLLER, &batch.to_string()).await
 }
 
-#[when(
-    regex = r"^the controller pushes a reading of the (first|second) configured event until the stream shows it$"
-)]
-async fn push_until_shown(world: &mut World, which: String) -> StepResult {
-    let event = event(world, &which)?;
+/// Pushes `batch(value, other)` (fresh values each time) until a stream message satisfies
+/// `shown(message, value, other)`; keeps that message as `seen_broadcast`.
+async fn push_until(
+    world: &mut World,
+    batch: impl Fn(f64, f64) -> Value,
+    shown: impl Fn(&Value, f64, f64) -> bool,
+) -> StepResult {
     let deadline = tokio::time::Instant::now() + WAIT;
     while tokio::time::Instant::now() < deadline {
         let value = fresh_value(world);
-        push(world, &event, value).await?;
+        let other = fresh_value(world);
+        world
+            .send_text(CONTROLLER, &batch(value, other).to_string())
+            .await?;
         loop {
             match next_json(world, STREAM, BROADCAST_WAIT).await {
-                Ok(message) if shows(&message, &event, value) => {
+                Ok(message) if shown(&message, value, other) => {
                     world.seen_broadcast = Some(message);
                     return Ok(());
                 }
@@ -264,23 +271,133 @@ async fn push_until_shown(world: &mut World, which: String) -> StepResult {
         }
     }
     Err(format!(
-        "expected a datapoints_batch with the reading pushed for {event}; observed none within {WAIT:?}"
+        "expected a datapoints_batch showing the pushed reading(s); observed none within {WAIT:?}"
     ))
+}
+
+#[when(
+    regex = r"^the controller pushes a reading of the (first|second) configured event until the stream shows it$"
+)]
+async fn push_until_shown(world: &mut World, which: String) -> StepResult {
+    let event = event(world, &which)?;
+    let shown_event = event.clone();
+    push_until(
+        world,
+        move |value, _| json!({"datapoints": [{"value": value, "event_public_id": event}]}),
+        move |message, value, _| shows(message, &shown_event, value),
+    )
+    .await
+}
+
+#[when(
+    "the controller pushes readings of the first and second configured events in one batch until the stream shows both"
+)]
+async fn push_two_until_shown(world: &mut World) -> StepResult {
+    let first = event(world, "first")?;
+    let second = event(world, "second")?;
+    let (a, b) = (first.clone(), second.clone());
+    push_until(
+        world,
+        move |value, other| {
+            json!({"datapoints": [
+                {"value": value, "event_public_id": a},
+                {"value": other, "event_public_id": b},
+            ]})
+        },
+        move |message, value, other| {
+            shows(message, &first, value) && shows(message, &second, other)
+        },
+    )
+    .await
+}
+
+#[when(
+    regex = r"^the controller pushes a reading of the first configured event with (an entry without value|a reading of an unknown event) until the stream shows it$"
+)]
+async fn push_with_extra_until_shown(world: &mut World, extra: String) -> StepResult {
+    let event = event(world, "first")?;
+    let shown_event = event.clone();
+    let unknown = extra.contains("unknown");
+    push_until(
+        world,
+        move |value, other| {
+            let extra = if unknown {
+                json!({"value": other, "event_public_id": UNKNOWN_EVENT})
+            } else {
+                json!({"event_public_id": event})
+            };
+            json!({"datapoints": [{"value": value, "event_public_id": event}, extra]})
+        },
+        move |message, value, _| shows(message, &shown_event, value),
+    )
+    .await
+}
+
+#[then("that broadcast holds both readings with one shared timestamp")]
+async fn both_in_one(world: &mut World) -> StepResult {
+    let message = world
+        .seen_broadcast
+        .clone()
+        .ok_or("no broadcast was seen")?;
+    let first = event(world, "first")?;
+    let second = event(world, "second")?;
+    let [.., value, other] = world.pushed[..] else {
+        return Err("the scenario pushed no batch".into());
+    };
+    if !(shows(&message, &first, value) && shows(&message, &second, other)) {
+        return Err(format!(
+            "expected one datapoints_batch holding both readings of the batch; observed {message}"
+        ));
+    }
+    let stamps: Vec<&Value> = message["datapoints"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| &p["timestamp"])
+        .collect();
+    if stamps.windows(2).all(|w| w[0] == w[1]) {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected one timestamp shared by the batch; observed {message}"
+        ))
+    }
+}
+
+#[then("that broadcast holds only the reading of the first configured event")]
+async fn only_first(world: &mut World) -> StepResult {
+    let message = world
+        .seen_broadcast
+        .clone()
+        .ok_or("no broadcast was seen")?;
+    let first = event(world, "first")?;
+    let points = message["datapoints"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if points.len() == 1 && points[0]["event_public_id"] == first.as_str() {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected the broadcast to hold only the valid reading of {first}; observed {message}"
+        ))
+    }
 }
 
 #[when("the controller at once pushes another reading of the first configured event")]
 async fn push_again(world: &mut World) -> StepResult {
     let event = event(world, "first")?;
     let value = fresh_value(world);
+    world.held_back = Some(value);
     push(world, &event, value).await
 }
 
 #[then("the stream never showed the second reading of the first event")]
 async fn throttled(world: &mut World) -> StepResult {
     let event = event(world, "first")?;
-    let Some(&value) = world.pushed.iter().rev().nth(1) else {
-        return Err("the scenario pushed fewer than two readings".into());
-    };
+    let value = world
+        .held_back
+        .ok_or("no second reading was pushed by an earlier step")?;
     match world
         .stream_messages
         .iter()
@@ -337,6 +454,30 @@ async fn broadcast_offsets(world: &mut World) -> StepResult {
         }
     }
     Ok(())
+}
+
+#[when("the controller sends a binary frame")]
+async fn controller_sends_binary(world: &mut World) -> StepResult {
+    world.send_binary(CONTROLLER, b"{}".to_vec()).await
+}
+
+#[when(regex = r#"^the controller sends the text "(.*)"$"#)]
+async fn controller_sends_raw(world: &mut World, text: String) -> StepResult {
+    world.send_text(CONTROLLER, &text).await
+}
+
+#[then("the controller receives an error reply")]
+async fn controller_error_reply(world: &mut World) -> StepResult {
+    let got = next_json(world, CONTROLLER, WAIT)
+        .await
+        .map_err(|e| format!("expected an error reply; {e}"))?;
+    if got["type"] == "error" && got["message"].is_string() {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {{\"type\":\"error\",\"message\":...}}; observed {got}"
+        ))
+    }
 }
 
 #[when(regex = r"^the controller sends (\{.*\})$")]
