@@ -49,6 +49,9 @@ pub struct CheckArgs {
     /// WebMACS: a token of a user deleted after it was issued.
     #[arg(long)]
     pub deleted_user_token: Option<String>,
+    /// A correctly signed token that has expired.
+    #[arg(long)]
+    pub expired_token: Option<String>,
     /// Only scenarios matching this tag expression (e.g. "@must and not @needs.login").
     #[arg(long, value_name = "EXPR")]
     pub tags: Option<String>,
@@ -87,6 +90,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         (&mut target.http_base, args.http_url),
         (&mut target.gateway_id, args.gateway_id),
         (&mut target.deleted_user_token, args.deleted_user_token),
+        (&mut target.expired_token, args.expired_token),
     ];
     for (field, value) in overrides {
         if value.is_some() {

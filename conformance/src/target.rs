@@ -1,6 +1,11 @@
 //! What a run checks: a real server described by configuration, or the in-process simulator.
 
+use std::time::Duration;
+
+use telewire_protocols::auth::AccessLevel;
+use telewire_protocols::time::Timestamp;
 use telewire_simulator::context::Credentials;
+use telewire_simulator::jwt::JwtAuthority;
 use telewire_simulator::serve;
 use telewire_simulator::serve::Api;
 use telewire_simulator::serve::Running;
@@ -42,6 +47,8 @@ pub struct Target {
     pub events: Vec<String>,
     /// WebMACS: a token whose user was deleted after it was issued.
     pub deleted_user_token: Option<String>,
+    /// A correctly signed token that has expired.
+    pub expired_token: Option<String>,
 }
 
 fn env(suite: Suite, name: &str) -> Option<String> {
@@ -66,6 +73,7 @@ impl Target {
                 .map(|v| split_list(&v))
                 .unwrap_or_default(),
             deleted_user_token: env(suite, "DELETED_USER_TOKEN"),
+            expired_token: env(suite, "EXPIRED_TOKEN"),
         })
     }
 
@@ -109,6 +117,10 @@ impl Target {
             "deleted_user_token" if self.deleted_user_token.is_none() => Some(format!(
                 "needs a token of a deleted user: set {}",
                 var("DELETED_USER_TOKEN")
+            )),
+            "expired_token" if self.expired_token.is_none() => Some(format!(
+                "needs a correctly signed, expired token: set {}",
+                var("EXPIRED_TOKEN")
             )),
             _ => None,
         }
@@ -178,11 +190,16 @@ impl Target {
 
     /// Every secret a report must not show.
     pub fn secrets(&self) -> Vec<String> {
-        [&self.token, &self.password, &self.deleted_user_token]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect()
+        [
+            &self.token,
+            &self.password,
+            &self.deleted_user_token,
+            &self.expired_token,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
     }
 }
 
@@ -213,6 +230,29 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
         Suite::Molecule => Api::Molecule,
         Suite::Webmacs => Api::Webmacs,
     };
+    // A token of the simulator's own issuer and secret that expired an hour ago.
+    let secret = opts.jwt_secret.clone().unwrap_or_default();
+    let now = Timestamp::from_unix_micros(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+            .unwrap_or_default(),
+    );
+    let subject = match suite {
+        Suite::Molecule => credentials.username.clone(),
+        Suite::Webmacs => credentials.email.clone(),
+    };
+    let expired_token = JwtAuthority::new(
+        &format!("telewire-{}", suite.name()),
+        secret.as_bytes(),
+        Duration::from_secs(60),
+    )
+    .issue_for(
+        &subject,
+        AccessLevel::Admin,
+        now.saturating_sub(Duration::from_secs(3600)),
+        Duration::from_secs(60),
+    );
     let running = serve::start(&[api], opts)
         .await
         .map_err(|e| e.to_string())?;
@@ -234,6 +274,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
             password: Some(credentials.password.clone()),
             gateway_id: Some(credentials.gateway_id.clone()),
             expect_data: true,
+            expired_token: Some(expired_token),
             ..Target::default()
         },
         Suite::Webmacs => Target {
@@ -248,6 +289,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
                 .find(|n| n.starts_with("token of a deleted user"))
                 .and_then(|n| n.rsplit(' ').next())
                 .map(str::to_owned),
+            expired_token: Some(expired_token),
             ..Target::default()
         },
     };

@@ -67,3 +67,24 @@ Feature: Molecule handshake and auth response
     Given a connection to the Molecule endpoint
     When the client sends a handshake for the configured gateway with a token of 60000 bytes
     Then the server closes the connection with code 1009
+
+  @molecule.auth.expired_token @must @server @needs.expired_token
+  Scenario: An expired token gets auth status 0 or close 1008
+    Spec: "Tokens expire after a fixed period. Always check expiresAt before connecting." and "ws.onclose with code 1008 | Token rejected- re-authenticate".
+    Given a connection to the Molecule endpoint
+    When the client sends a handshake for the configured gateway with the expired token
+    Then the server refuses the handshake with auth status 0 or close 1008
+
+  @molecule.session.text_frame @may @server
+  Scenario: A text frame after authentication is closed with 1003
+    Spec: "required- all frames are binary" (the document does not say what a server does with a text frame; the simulator closes with 1003).
+    Given an authenticated Molecule session
+    When the client sends the text frame "hello"
+    Then the server closes the connection with code 1003
+
+  @molecule.session.repeated_handshake @may @server
+  Scenario: A second handshake after authentication is closed with 1002
+    Spec: "Immediately after the connection opens, send a binary handshake packet" (once; the simulator closes a second one with 1002).
+    Given an authenticated Molecule session
+    When the client sends a handshake for the configured gateway with the configured token
+    Then the server closes the connection with code 1002

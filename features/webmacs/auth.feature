@@ -37,6 +37,17 @@ Feature: WebMACS authentication
       | stream     | forged signature | eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vIiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJl |
       | controller | forged signature | eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vIiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJl |
 
+  @webmacs.auth.expired_token @must @server @needs.expired_token
+  Scenario Outline: An expired token on the <endpoint> endpoint closes with 1008 "Invalid or expired token"
+    Spec: "Connections without a valid token are immediately closed with code 1008 (Policy Violation) and one of: ... "Invalid or expired token"".
+    When the client connects to the <endpoint> endpoint with the expired token
+    Then the server closes the connection with code 1008 and reason "Invalid or expired token"
+
+    Examples:
+      | endpoint   |
+      | stream     |
+      | controller |
+
   @webmacs.auth.revoked @must @server @needs.login
   Scenario: A token revoked by logout closes with 1008 "Token has been revoked"
     Spec: ""Token has been revoked" — token was blacklisted (user logged out)".

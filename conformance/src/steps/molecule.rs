@@ -67,6 +67,17 @@ async fn send_handshake_for_gateway(world: &mut World, gateway_id: String) -> St
     world.send_binary(SOCKET, bytes).await
 }
 
+#[when("the client sends a handshake for the configured gateway with the expired token")]
+async fn send_expired_handshake(world: &mut World) -> StepResult {
+    let token = world
+        .target
+        .expired_token
+        .clone()
+        .ok_or("no expired token configured")?;
+    let bytes = handshake(&gateway(world), &token)?;
+    world.send_binary(SOCKET, bytes).await
+}
+
 #[when(
     regex = r"^the client sends a handshake for the configured gateway with a token of (\d+) bytes$"
 )]

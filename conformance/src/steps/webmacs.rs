@@ -112,6 +112,16 @@ async fn connect_deleted(world: &mut World, endpoint: String) -> StepResult {
     open(world, &endpoint, Some(&token)).await
 }
 
+#[when(regex = r"^the client connects to the (stream|controller) endpoint with the expired token$")]
+async fn connect_expired(world: &mut World, endpoint: String) -> StepResult {
+    let token = world
+        .target
+        .expired_token
+        .clone()
+        .ok_or("no expired token configured")?;
+    open(world, &endpoint, Some(&token)).await
+}
+
 #[given("a fresh token from the login endpoint that was then logged out")]
 async fn revoked_token(world: &mut World) -> StepResult {
     let token = world.target.login(Suite::Webmacs).await?;
