@@ -52,7 +52,7 @@ Feature: WebMACS controller telemetry
   @webmacs.controller.invalid_entries_dropped @should @server @needs.events
   Scenario: Invalid entries are dropped and the valid ones broadcast, without an error
     Spec: "Validates each datapoint (must have value and event_public_id)"; "Invalid entries are dropped; only when none is valid does the controller get" the error.
-    Given a stream client past its connected message
+    Given a stream client
     And a controller connection
     When the controller pushes a reading of the first configured event with an entry without value until the stream shows it
     And the controller sends {"datapoints":[{"value":23.5}]}
@@ -62,7 +62,7 @@ Feature: WebMACS controller telemetry
   @webmacs.controller.unknown_event_dropped @should @server @needs.events
   Scenario: Readings of unknown events are dropped silently
     Spec: "Filters by active plugin linkage — only events with an enabled plugin instance are accepted"; "Unknown event_public_ids are dropped silently."
-    Given a stream client past its connected message
+    Given a stream client
     And a controller connection
     When the controller pushes a reading of the first configured event with a reading of an unknown event until the stream shows it
     And the controller sends {"datapoints":[{"value":23.5}]}

@@ -149,11 +149,12 @@ async fn stays_open(world: &mut World) -> StepResult {
             "expected the WebSocket to open; observed HTTP {status}"
         ));
     }
-    if name == CONTROLLER {
-        // The controller endpoint never speaks first: an empty batch must get an error
-        // reply rather than a close.
-        world.send_text(CONTROLLER, r#"{"datapoints":[]}"#).await?;
+    if name == STREAM {
+        return ping_pong(world).await;
     }
+    // The controller endpoint never speaks first: an empty batch must get an error reply
+    // rather than a close.
+    world.send_text(CONTROLLER, r#"{"datapoints":[]}"#).await?;
     next_json(world, &name, WAIT)
         .await
         .map(|_| ())
@@ -177,7 +178,24 @@ async fn first_message(world: &mut World, expected: String) -> StepResult {
     }
 }
 
-#[given("a stream client past its connected message")]
+/// Sends a ping on the stream and reads up to its pong; `connected` and broadcasts on the
+/// way are skipped (they are judged by their own rules), so that a missing confirmation
+/// fails only the rule that checks it.
+async fn ping_pong(world: &mut World) -> StepResult {
+    world.send_text(STREAM, r#"{"type":"ping"}"#).await?;
+    loop {
+        let message = next_json(world, STREAM, WAIT)
+            .await
+            .map_err(|e| format!("expected a pong to the ping; {e}"))?;
+        match message["type"].as_str() {
+            Some("pong") => return Ok(()),
+            Some("connected" | "datapoints_batch") => {}
+            _ => return Err(format!("expected a pong to the ping; observed {message}")),
+        }
+    }
+}
+
+#[given("a stream client")]
 async fn stream_client(world: &mut World) -> StepResult {
     connect_configured(world, STREAM.into()).await?;
     if let Some(status) = world.refused.get(STREAM) {
@@ -185,14 +203,7 @@ async fn stream_client(world: &mut World) -> StepResult {
             "expected the stream to open; observed HTTP {status}"
         ));
     }
-    let first = next_json(world, STREAM, WAIT).await?;
-    if first["type"] == "connected" {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected the connected message first; observed {first}"
-        ))
-    }
+    ping_pong(world).await
 }
 
 #[given("a controller connection")]
