@@ -74,7 +74,7 @@ async fn a_conforming_server_passes_and_the_junit_report_parses() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     let _ = std::fs::remove_file(&junit);
     well_formed(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
-    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 4, "{xml}");
     assert!(xml.contains("classname=\"webmacs.auth.required\""), "{xml}");
     assert!(
         xml.contains("<skipped"),

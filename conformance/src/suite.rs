@@ -39,6 +39,10 @@ const WEBMACS: &[(&str, &str)] = &[
         "features/webmacs/controller.feature",
         include_str!("../../features/webmacs/controller.feature"),
     ),
+    (
+        "features/webmacs/http.feature",
+        include_str!("../../features/webmacs/http.feature"),
+    ),
 ];
 
 /// One rule of a suite: a scenario as written (an outline counts once).

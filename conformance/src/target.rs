@@ -109,6 +109,10 @@ impl Target {
                 "needs two enabled event ids to push readings for: set {} (comma-separated)",
                 var("EVENTS")
             )),
+            "login" if !self.http_base().starts_with("http://") => Some(format!(
+                "needs a plain http:// login endpoint: set {}",
+                var("HTTP_URL")
+            )),
             "login" if self.login_email().is_none() || self.password.is_none() => Some(format!(
                 "needs login credentials to obtain and revoke a token: set {} and {}",
                 var("EMAIL"),
@@ -117,6 +121,10 @@ impl Target {
             "deleted_user_token" if self.deleted_user_token.is_none() => Some(format!(
                 "needs a token of a deleted user: set {}",
                 var("DELETED_USER_TOKEN")
+            )),
+            "http" if !self.http_base().starts_with("http://") => Some(format!(
+                "needs a plain http:// REST base: set {}",
+                var("HTTP_URL")
             )),
             "expired_token" if self.expired_token.is_none() => Some(format!(
                 "needs a correctly signed, expired token: set {}",

@@ -54,6 +54,8 @@ pub struct World {
     pub seen_broadcast: Option<serde_json::Value>,
     /// WebMACS: the reading pushed within the throttle interval.
     pub held_back: Option<f64>,
+    /// The last HTTP answer: status and body.
+    pub http_answer: Option<(u16, String)>,
     /// The connection the last step opened.
     pub last: String,
     /// The HTTP status of a refused upgrade, by connection name.
@@ -82,6 +84,7 @@ impl World {
             pushed: Vec::new(),
             seen_broadcast: None,
             held_back: None,
+            http_answer: None,
             last: String::new(),
             refused: HashMap::new(),
         }

@@ -3,3 +3,4 @@
 mod common;
 mod molecule;
 mod webmacs;
+mod webmacs_http;
