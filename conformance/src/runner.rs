@@ -79,6 +79,52 @@ pub struct TestArgs {
     pub test_threads: Option<String>,
 }
 
+impl TestArgs {
+    /// The main of a `harness = false` test target for `suite`: the in-process simulator,
+    /// or the server `TELEWIRE_<API>_URL` names. Exits 1 when any scenario failed (MAY
+    /// ones included: the simulator defines them), 2 for configuration errors.
+    pub async fn main(suite: Suite) -> std::process::ExitCode {
+        use clap::Parser as _;
+        let args = Self::parse();
+        if args.list {
+            // libtest's listing, so that test runners see one test per suite.
+            if !args.ignored {
+                println!("{}: test", suite.name());
+            }
+            return std::process::ExitCode::SUCCESS;
+        }
+        if args.ignored {
+            return std::process::ExitCode::SUCCESS;
+        }
+        let name_filter = args.filter.filter(|f| f != suite.name());
+        let target = Target::from_env(suite)
+            .map_or(TargetSpec::InProcess, |t| TargetSpec::Remote(Box::new(t)));
+        let options = Options {
+            tags: args.tags,
+            name_filter,
+            progress: Some(Box::new(|result| println!("{}", result.line()))),
+        };
+        match run(suite, target, options).await {
+            Ok(report) => {
+                print!("{}", report.details());
+                let failed = report
+                    .scenarios
+                    .iter()
+                    .any(|s| matches!(s.outcome, Outcome::Failed { .. }));
+                if failed {
+                    std::process::ExitCode::FAILURE
+                } else {
+                    std::process::ExitCode::SUCCESS
+                }
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                std::process::ExitCode::from(2)
+            }
+        }
+    }
+}
+
 /// Why a run could not start.
 #[derive(Debug)]
 pub enum RunError {
@@ -220,7 +266,6 @@ async fn run_resolved(suite: Suite, target: Target, options: Options) -> Result<
     let filter_missing = missing.clone();
     World::cucumber::<&str>()
         .with_parser(Embedded)
-        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .with_writer(
             cucumber::writer::Basic::raw(
                 std::io::sink(),
@@ -230,6 +275,7 @@ async fn run_resolved(suite: Suite, target: Target, options: Options) -> Result<
             .summarized()
             .normalized(),
         )
+        .fail_on_skipped()
         .max_concurrent_scenarios(1)
         .before(move |_, _, _, world| {
             world.target = before_target.clone();
@@ -289,6 +335,9 @@ async fn run_resolved(suite: Suite, target: Target, options: Options) -> Result<
             }
             .boxed_local()
         })
+        // Last: the builder calls before it may reset the CLI, and cucumber must not read
+        // the process arguments (they belong to `telewire check` or the test harness).
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .filter_run(suite, move |feature, _, scenario| {
             selected(feature, scenario) && filter_missing(feature, scenario).is_none()
         })
