@@ -52,6 +52,9 @@ pub struct CheckArgs {
     /// A correctly signed token that has expired.
     #[arg(long)]
     pub expired_token: Option<String>,
+    /// PEM file of CA certificates to trust for wss:// (besides the web PKI roots).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
     /// Only scenarios matching this tag expression (e.g. "@must and not @needs.login").
     #[arg(long, value_name = "EXPR")]
     pub tags: Option<String>,
@@ -92,6 +95,9 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         (&mut target.deleted_user_token, args.deleted_user_token),
         (&mut target.expired_token, args.expired_token),
     ];
+    if args.ca_file.is_some() {
+        target.ca_file = args.ca_file;
+    }
     for (field, value) in overrides {
         if value.is_some() {
             *field = value;

@@ -49,6 +49,8 @@ pub struct Target {
     pub deleted_user_token: Option<String>,
     /// A correctly signed token that has expired.
     pub expired_token: Option<String>,
+    /// A PEM file of CA certificates trusted for `wss://` besides the web PKI roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn env(suite: Suite, name: &str) -> Option<String> {
@@ -74,6 +76,7 @@ impl Target {
                 .unwrap_or_default(),
             deleted_user_token: env(suite, "DELETED_USER_TOKEN"),
             expired_token: env(suite, "EXPIRED_TOKEN"),
+            ca_file: env(suite, "CA_FILE").map(Into::into),
         })
     }
 
@@ -138,6 +141,7 @@ impl Target {
     pub async fn resolve(mut self, suite: Suite) -> Result<Self, String> {
         telewire_simulator::wsclient::parse_url(&self.url)
             .map_err(|e| format!("--url {}: {e}", self.url))?;
+        self.trust()?;
         if suite == Suite::Molecule && self.gateway_id.is_none() {
             return Err("the Molecule suite needs a gateway id (TELEWIRE_MOLECULE_GATEWAY_ID or --gateway-id)".into());
         }
@@ -194,6 +198,14 @@ impl Target {
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| "the login answer has no access_token".to_owned())
+    }
+
+    /// The certificates `wss://` connections trust.
+    pub fn trust(&self) -> Result<telewire_simulator::wsclient::Trust, String> {
+        match &self.ca_file {
+            Some(path) => telewire_simulator::wsclient::Trust::with_ca_file(path),
+            None => telewire_simulator::wsclient::Trust::new(None),
+        }
     }
 
     /// Every secret a report must not show.

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use telewire_simulator::wsclient;
 use telewire_simulator::wsclient::Incoming;
-use telewire_simulator::wsclient::Trust;
 use telewire_simulator::wsclient::WsError;
 use telewire_simulator::wsclient::WsReader;
 use telewire_simulator::wsclient::WsWriter;
@@ -100,7 +99,7 @@ impl World {
     pub async fn connect(&mut self, name: &str, url: &str) -> Result<Option<u16>, String> {
         self.note(name, format!("connect {url}"));
         let target = wsclient::parse_url(url).map_err(|e| format!("bad URL {url}: {e}"))?;
-        let trust = Trust::new(None)?;
+        let trust = self.target.trust()?;
         match tokio::time::timeout(WAIT, wsclient::connect(&target, &trust)).await {
             Err(_) => Err(format!("the upgrade did not complete within {WAIT:?}")),
             Ok(Err(WsError::Status { status, body })) => {
