@@ -7,6 +7,8 @@ use cucumber::then;
 use cucumber::when;
 use serde_json::Value;
 use serde_json::json;
+use telewire_protocols::webmacs::BROADCAST_INTERVAL;
+use telewire_protocols::webmacs::IsoTimestamp;
 use telewire_protocols::webmacs::ServerMessage;
 use telewire_protocols::webmacs::http::LOGOUT_PATH;
 use telewire_simulator::wsclient::Incoming;
@@ -423,23 +425,42 @@ async fn throttled(world: &mut World) -> StepResult {
     let value = world
         .held_back
         .ok_or("no second reading was pushed by an earlier step")?;
-    match world
+    if !world
         .stream_messages
         .iter()
-        .find(|m| shows(m, &event, value))
+        .any(|m| shows(m, &event, value))
     {
-        None => Ok(()),
-        Some(message) => Err(format!(
-            "expected the reading pushed within 200 ms of the previous broadcast of {event} not to be broadcast; observed {message}"
-        )),
+        return Ok(());
     }
+    // It was broadcast: that is right only when the server accepted it 200 ms or more
+    // after the event's previous broadcast (a slow run), judged by the server's timestamps.
+    let mut times = Vec::new();
+    for message in &world.stream_messages {
+        for point in message["datapoints"].as_array().into_iter().flatten() {
+            if point["event_public_id"] == event.as_str() {
+                let text = point["timestamp"].as_str().unwrap_or_default();
+                let at = IsoTimestamp::parse(text)
+                    .ok()
+                    .and_then(|t| t.to_timestamp())
+                    .ok_or_else(|| format!("expected an ISO 8601 timestamp; observed {text:?}"))?;
+                times.push((at, point["value"].as_f64()));
+            }
+        }
+    }
+    for pair in times.windows(2) {
+        let gap = pair[1].0.saturating_since(pair[0].0);
+        if gap < BROADCAST_INTERVAL {
+            return Err(format!(
+                "expected at most one broadcast of {event} per {BROADCAST_INTERVAL:?}; observed readings {:?} and {:?} broadcast {gap:?} apart",
+                pair[0].1, pair[1].1
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn has_offset(timestamp: &str) -> bool {
-    let Some((_, time)) = timestamp.split_once('T') else {
-        return false;
-    };
-    time.ends_with('Z') || time.contains('+') || time.contains('-')
+    IsoTimestamp::parse(timestamp).is_ok_and(|t| t.has_offset())
 }
 
 #[then("that broadcast has value, event_public_id, an ISO 8601 timestamp and experiment_public_id")]
