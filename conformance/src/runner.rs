@@ -226,7 +226,15 @@ async fn run_resolved(suite: Suite, target: Target, options: Options) -> Result<
                 .find_map(|need| target.missing(suite, need))
         }
     };
-    let features = suite.features().map_err(RunError::Internal)?;
+    let features = suite
+        .features()
+        .map_err(RunError::Internal)?
+        .into_iter()
+        .map(|f| {
+            f.expand_examples()
+                .map_err(|e| RunError::Internal(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     for feature in &features {
         for scenario in suite::scenarios(feature) {
             if !selected(feature, scenario) {
