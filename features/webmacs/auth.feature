@@ -26,7 +26,7 @@ Feature: WebMACS authentication
 
   @webmacs.auth.invalid_token @must @server
   Scenario Outline: An undecodable token (<kind>) on the <endpoint> endpoint closes with 1008 "Invalid or expired token"
-    Spec: ""Invalid or expired token" — JWT decoding failed".
+    Spec: "Invalid or expired token" — JWT decoding failed.
     When the client connects to the <endpoint> endpoint with the token "<token>"
     Then the server closes the connection with code 1008 and reason "Invalid or expired token"
 
@@ -50,13 +50,13 @@ Feature: WebMACS authentication
 
   @webmacs.auth.revoked @must @server @needs.login
   Scenario: A token revoked by logout closes with 1008 "Token has been revoked"
-    Spec: ""Token has been revoked" — token was blacklisted (user logged out)".
+    Spec: "Token has been revoked" — token was blacklisted (user logged out).
     Given a fresh token from the login endpoint that was then logged out
     When the client connects to the stream endpoint with that token
     Then the server closes the connection with code 1008 and reason "Token has been revoked"
 
   @webmacs.auth.user_not_found @must @server @needs.deleted_user_token
   Scenario: A token of a deleted user closes with 1008 "User not found"
-    Spec: ""User not found" — user deleted after token issued".
+    Spec: "User not found" — user deleted after token issued.
     When the client connects to the stream endpoint with the deleted user's token
     Then the server closes the connection with code 1008 and reason "User not found"

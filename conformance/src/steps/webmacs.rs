@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
+use std::str::FromStr;
+
+use cucumber::Parameter;
 use cucumber::given;
 use cucumber::then;
 use cucumber::when;
 use serde_json::Value;
 use serde_json::json;
 use telewire_protocols::webmacs::BROADCAST_INTERVAL;
+use telewire_protocols::webmacs::Endpoint;
 use telewire_protocols::webmacs::IsoTimestamp;
 use telewire_protocols::webmacs::ServerMessage;
 use telewire_protocols::webmacs::http::LOGOUT_PATH;
@@ -28,19 +32,50 @@ const BROADCAST_WAIT: Duration = Duration::from_millis(400);
 /// An event id no lab has.
 const UNKNOWN_EVENT: &str = "00000000-0000-4000-8000-000000000000";
 
-fn path(endpoint: &str) -> &'static str {
-    if endpoint == CONTROLLER {
-        "/ws/controller/telemetry"
-    } else {
-        "/ws/datapoints/stream"
+/// `{endpoint}` in a step: `stream` or `controller`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "endpoint", regex = "stream|controller")]
+enum Socket {
+    Stream,
+    Controller,
+}
+
+impl FromStr for Socket {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            STREAM => Ok(Socket::Stream),
+            CONTROLLER => Ok(Socket::Controller),
+            other => Err(format!("unknown endpoint {other:?}")),
+        }
     }
 }
 
-async fn open(world: &mut World, endpoint: &str, token: Option<&str>) -> StepResult {
+impl Socket {
+    /// The connection's name in the transcript.
+    fn name(self) -> &'static str {
+        match self {
+            Socket::Stream => STREAM,
+            Socket::Controller => CONTROLLER,
+        }
+    }
+
+    /// The endpoint's path, from the protocol crate.
+    fn path(self) -> &'static str {
+        match self {
+            Socket::Stream => Endpoint::DatapointStream.path(),
+            Socket::Controller => Endpoint::ControllerTelemetry.path(),
+        }
+    }
+}
+
+async fn open(world: &mut World, socket: Socket, token: Option<&str>) -> StepResult {
+    let endpoint = socket.name();
     let base = world.target.url.trim_end_matches('/').to_owned();
     let url = match token {
-        Some(token) => format!("{base}{}?token={token}", path(endpoint)),
-        None => format!("{base}{}", path(endpoint)),
+        Some(token) => format!("{base}{}?token={token}", socket.path()),
+        None => format!("{base}{}", socket.path()),
     };
     world.last = endpoint.to_owned();
     if let Some(status) = world.connect(endpoint, &url).await? {
@@ -73,55 +108,49 @@ async fn next_json(world: &mut World, name: &str, wait: Duration) -> Result<Valu
     }
 }
 
-#[when(
-    regex = r"^the client connects to the (stream|controller) endpoint with the configured token$"
-)]
-async fn connect_configured(world: &mut World, endpoint: String) -> StepResult {
+#[when(expr = "the client connects to the {endpoint} endpoint with the configured token")]
+async fn connect_configured(world: &mut World, endpoint: Socket) -> StepResult {
     let token = world.token();
-    open(world, &endpoint, Some(&token)).await
+    open(world, endpoint, Some(&token)).await
 }
 
-#[when(regex = r"^the client connects to the (stream|controller) endpoint without a token$")]
-async fn connect_without(world: &mut World, endpoint: String) -> StepResult {
-    open(world, &endpoint, None).await
+#[when(expr = "the client connects to the {endpoint} endpoint without a token")]
+async fn connect_without(world: &mut World, endpoint: Socket) -> StepResult {
+    open(world, endpoint, None).await
 }
 
-#[when(
-    regex = r#"^the client connects to the (stream|controller) endpoint with the token "(.*)"$"#
-)]
-async fn connect_with(world: &mut World, endpoint: String, token: String) -> StepResult {
-    open(world, &endpoint, Some(&token)).await
+#[when(expr = "the client connects to the {endpoint} endpoint with the token {string}")]
+async fn connect_with(world: &mut World, endpoint: Socket, token: String) -> StepResult {
+    open(world, endpoint, Some(&token)).await
 }
 
-#[when(regex = r"^the client connects to the (stream|controller) endpoint with that token$")]
-async fn connect_with_that(world: &mut World, endpoint: String) -> StepResult {
+#[when(expr = "the client connects to the {endpoint} endpoint with that token")]
+async fn connect_with_that(world: &mut World, endpoint: Socket) -> StepResult {
     let token = world
         .scratch_token
         .clone()
         .ok_or("no token was obtained by an earlier step")?;
-    open(world, &endpoint, Some(&token)).await
+    open(world, endpoint, Some(&token)).await
 }
 
-#[when(
-    regex = r"^the client connects to the (stream|controller) endpoint with the deleted user's token$"
-)]
-async fn connect_deleted(world: &mut World, endpoint: String) -> StepResult {
+#[when(expr = "the client connects to the {endpoint} endpoint with the deleted user's token")]
+async fn connect_deleted(world: &mut World, endpoint: Socket) -> StepResult {
     let token = world
         .target
         .deleted_user_token
         .clone()
         .ok_or("no deleted user's token configured")?;
-    open(world, &endpoint, Some(&token)).await
+    open(world, endpoint, Some(&token)).await
 }
 
-#[when(regex = r"^the client connects to the (stream|controller) endpoint with the expired token$")]
-async fn connect_expired(world: &mut World, endpoint: String) -> StepResult {
+#[when(expr = "the client connects to the {endpoint} endpoint with the expired token")]
+async fn connect_expired(world: &mut World, endpoint: Socket) -> StepResult {
     let token = world
         .target
         .expired_token
         .clone()
         .ok_or("no expired token configured")?;
-    open(world, &endpoint, Some(&token)).await
+    open(world, endpoint, Some(&token)).await
 }
 
 #[given("a fresh token from the login endpoint that was then logged out")]
@@ -199,7 +228,7 @@ async fn ping_pong(world: &mut World) -> StepResult {
 
 #[given("a stream client")]
 async fn stream_client(world: &mut World) -> StepResult {
-    connect_configured(world, STREAM.into()).await?;
+    connect_configured(world, Socket::Stream).await?;
     if let Some(status) = world.refused.get(STREAM) {
         return Err(format!(
             "expected the stream to open; observed HTTP {status}"
@@ -210,7 +239,7 @@ async fn stream_client(world: &mut World) -> StepResult {
 
 #[given("a controller connection")]
 async fn controller(world: &mut World) -> StepResult {
-    connect_configured(world, CONTROLLER.into()).await?;
+    connect_configured(world, Socket::Controller).await?;
     match world.refused.get(CONTROLLER) {
         Some(status) => Err(format!(
             "expected the controller endpoint to open; observed HTTP {status}"
