@@ -1,5 +1,6 @@
 //! The `telewire` command line: argument parsing only; the work lives in the library crates.
 
+mod check;
 mod device;
 
 use std::net::IpAddr;
@@ -38,6 +39,11 @@ enum Command {
     /// Run a simulated device that pushes data into any server (real or simulated).
     #[command(subcommand)]
     Device(device::DeviceCommand),
+    /// Run the conformance suite of one API against a server and report per rule.
+    ///
+    /// Exits 0 when every MUST rule holds (with --strict: every SHOULD rule too), 1 when one
+    /// fails, 2 on a usage or configuration error.
+    Check(check::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +109,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Device(command) => runtime.block_on(device::run(command)),
+        // The report decides the exit code: 1 for a failed MUST rule, 2 for bad usage.
+        Command::Check(args) => return runtime.block_on(check::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

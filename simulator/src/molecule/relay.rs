@@ -8,6 +8,8 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use telewire_protocols::molecule::Event;
 use telewire_protocols::molecule::MoleculeSession;
+use telewire_protocols::molecule::handshake::HANDSHAKE_OVERHEAD;
+use telewire_protocols::molecule::handshake::MAX_FIELD_LEN;
 use telewire_protocols::time::Timestamp;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -27,12 +29,18 @@ pub const QUEUE: usize = 64;
 /// (not the transport) answers an oversized handshake with 1009.
 const TRANSPORT_MARGIN: usize = 1024;
 
+/// The longest handshake the format can express (two u16-length fields): every handshake
+/// the client can build must reach the session, so that one over the cap gets the
+/// documented close 1009 ("Handshake too large") rather than a dropped connection.
+const LONGEST_HANDSHAKE: usize = HANDSHAKE_OVERHEAD + 2 * MAX_FIELD_LEN;
+
 /// Upgrades `/ws`; the session decides everything after that.
 pub async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
     let limit = shared
         .session
         .max_frame_len
-        .saturating_add(TRANSPORT_MARGIN);
+        .saturating_add(TRANSPORT_MARGIN)
+        .max(LONGEST_HANDSHAKE);
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| serve(socket, shared))

@@ -54,6 +54,7 @@ pub use controller::ControllerStats;
 pub use controller::run_controller;
 pub use device::Lab;
 pub use scenario::EventSpec;
+pub use scenario::Faults;
 pub use scenario::Scenario;
 
 /// The subject of the token minted at start for a user deleted right after: it shows a
@@ -72,6 +73,7 @@ pub struct Shared {
     ingest: Mutex<IngestHub>,
     streams: Hub<Arc<str>>,
     last_poll: Mutex<Option<tokio::time::Instant>>,
+    faults: Faults,
 }
 
 impl std::fmt::Debug for Shared {
@@ -199,6 +201,7 @@ fn new_shared(ctx: &Context, scenario: &Scenario) -> (Shared, Vec<String>) {
         ingest: Mutex::new(hub),
         streams: Hub::new(QUEUE),
         last_poll: Mutex::new(None),
+        faults: scenario.faults.clone(),
     };
     (shared, event_notes)
 }

@@ -26,6 +26,19 @@ pub struct Scenario {
     /// The events readings are accepted for.
     #[serde(default = "default_events")]
     pub events: Vec<EventSpec>,
+    /// Deliberate deviations from the document, for checking a conformance harness.
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+/// Deliberate deviations from the document; all off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Never send the stream's `connected` confirmation, breaking "Immediately after
+    /// authentication, the server sends: { "type": "connected", ... }".
+    #[serde(default)]
+    pub no_connected: bool,
 }
 
 /// One seeded event (a sensor of the lab).
@@ -91,6 +104,7 @@ impl Default for Scenario {
             token_ttl_secs: default_token_ttl_secs(),
             experiment: default_experiment(),
             events: default_events(),
+            faults: Faults::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocket;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
+use telewire_protocols::session::ServerSession as _;
 use telewire_protocols::time::Timestamp;
 use telewire_protocols::webmacs::ControllerEvent;
 use telewire_protocols::webmacs::ControllerSession;
@@ -68,7 +69,11 @@ async fn serve_controller(socket: WebSocket, shared: Arc<Shared>, token: Option<
 async fn serve_stream(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
     tracing::info!("webmacs stream client connected");
     let clock = shared.clock;
-    let session = StreamSession::connect(token.as_deref(), shared.jwt.as_ref(), clock.now());
+    let mut session = StreamSession::connect(token.as_deref(), shared.jwt.as_ref(), clock.now());
+    if shared.faults.no_connected && session.principal().is_some() {
+        // The fault: drop the queued `connected` confirmation.
+        let _ = session.poll_transmit();
+    }
     // Join the "frontend" group before the first flush, so no broadcast after `connected`
     // is missed; the driver writes `connected` before reading the queue.
     let (id, rx) = if session.principal().is_some() {

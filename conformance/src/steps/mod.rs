@@ -1,0 +1,6 @@
+//! Step definitions, one file per topic; cucumber collects them through inventory.
+
+mod common;
+mod molecule;
+mod webmacs;
+mod webmacs_http;

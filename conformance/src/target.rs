@@ -1,0 +1,317 @@
+//! What a run checks: a real server described by configuration, or the in-process simulator.
+
+use std::time::Duration;
+
+use telewire_protocols::auth::AccessLevel;
+use telewire_protocols::time::Timestamp;
+use telewire_simulator::context::Credentials;
+use telewire_simulator::jwt::JwtAuthority;
+use telewire_simulator::serve;
+use telewire_simulator::serve::Api;
+use telewire_simulator::serve::Running;
+use telewire_simulator::serve::ServeOptions;
+
+use crate::http;
+use crate::suite::Suite;
+
+/// Where to run a suite.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// Start the simulator of the suite's API in-process, on an ephemeral port.
+    InProcess,
+    /// A server described by configuration.
+    Remote(Box<Target>),
+}
+
+/// A server under test and what it provides.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// Molecule: the full WebSocket URL (`wss://host/ws`). WebMACS: the base
+    /// (`ws://host:port`); the endpoints' paths are appended.
+    pub url: String,
+    /// A token that the server accepts.
+    pub token: Option<String>,
+    /// Login user name (Molecule), or e-mail (WebMACS, same as [`Target::email`]).
+    pub username: Option<String>,
+    /// Login password.
+    pub password: Option<String>,
+    /// WebMACS login e-mail.
+    pub email: Option<String>,
+    /// Login endpoint base (`http://host:port`); default: derived from the URL.
+    pub http_base: Option<String>,
+    /// Molecule gateway id.
+    pub gateway_id: Option<String>,
+    /// Molecule: the gateway streams data frames while a client is connected.
+    pub expect_data: bool,
+    /// WebMACS: public ids of enabled events readings may be pushed for.
+    pub events: Vec<String>,
+    /// WebMACS: a token whose user was deleted after it was issued.
+    pub deleted_user_token: Option<String>,
+    /// A correctly signed token that has expired.
+    pub expired_token: Option<String>,
+    /// A PEM file of CA certificates trusted for `wss://` besides the web PKI roots.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+fn env(suite: Suite, name: &str) -> Option<String> {
+    let key = format!("TELEWIRE_{}_{name}", suite.name().to_ascii_uppercase());
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+impl Target {
+    /// The target configured by `TELEWIRE_<API>_*` variables; `None` when `_URL` is unset.
+    pub fn from_env(suite: Suite) -> Option<Self> {
+        let url = env(suite, "URL")?;
+        Some(Self {
+            url,
+            token: env(suite, "TOKEN"),
+            username: env(suite, "USERNAME"),
+            password: env(suite, "PASSWORD"),
+            email: env(suite, "EMAIL"),
+            http_base: env(suite, "HTTP_URL"),
+            gateway_id: env(suite, "GATEWAY_ID"),
+            expect_data: env(suite, "EXPECT_DATA").is_some_and(|v| v == "1" || v == "true"),
+            events: env(suite, "EVENTS")
+                .map(|v| split_list(&v))
+                .unwrap_or_default(),
+            deleted_user_token: env(suite, "DELETED_USER_TOKEN"),
+            expired_token: env(suite, "EXPIRED_TOKEN"),
+            ca_file: env(suite, "CA_FILE").map(Into::into),
+        })
+    }
+
+    /// The base of the HTTP endpoints: [`Target::http_base`], else the URL's scheme and
+    /// authority with `ws` turned into `http`.
+    pub fn http_base(&self) -> String {
+        if let Some(base) = &self.http_base {
+            return base.trim_end_matches('/').to_owned();
+        }
+        let (scheme, rest) = match self.url.split_once("://") {
+            Some(("wss", rest)) => ("https", rest),
+            Some((_, rest)) => ("http", rest),
+            None => ("http", self.url.as_str()),
+        };
+        let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+        format!("{scheme}://{authority}")
+    }
+
+    /// The WebMACS login e-mail: [`Target::email`], else [`Target::username`].
+    pub fn login_email(&self) -> Option<&str> {
+        self.email.as_deref().or(self.username.as_deref())
+    }
+
+    /// Why a scenario needing `need` cannot run against this target, if it cannot.
+    pub fn missing(&self, suite: Suite, need: &str) -> Option<String> {
+        let var = |name: &str| format!("TELEWIRE_{}_{name}", suite.name().to_ascii_uppercase());
+        match need {
+            "data" if !self.expect_data => Some(format!(
+                "needs a gateway that streams data: set {}=1",
+                var("EXPECT_DATA")
+            )),
+            "events" if self.events.len() < 2 => Some(format!(
+                "needs two enabled event ids to push readings for: set {} (comma-separated)",
+                var("EVENTS")
+            )),
+            "login" if !self.http_base().starts_with("http://") => Some(format!(
+                "needs a plain http:// login endpoint: set {}",
+                var("HTTP_URL")
+            )),
+            "login" if self.login_email().is_none() || self.password.is_none() => Some(format!(
+                "needs login credentials to obtain and revoke a token: set {} and {}",
+                var("EMAIL"),
+                var("PASSWORD")
+            )),
+            "deleted_user_token" if self.deleted_user_token.is_none() => Some(format!(
+                "needs a token of a deleted user: set {}",
+                var("DELETED_USER_TOKEN")
+            )),
+            "http" if !self.http_base().starts_with("http://") => Some(format!(
+                "needs a plain http:// REST base: set {}",
+                var("HTTP_URL")
+            )),
+            "expired_token" if self.expired_token.is_none() => Some(format!(
+                "needs a correctly signed, expired token: set {}",
+                var("EXPIRED_TOKEN")
+            )),
+            _ => None,
+        }
+    }
+
+    /// Checks the configuration and obtains a token when only credentials were given.
+    pub async fn resolve(mut self, suite: Suite) -> Result<Self, String> {
+        telewire_simulator::wsclient::parse_url(&self.url)
+            .map_err(|e| format!("--url {}: {e}", self.url))?;
+        self.trust()?;
+        if suite == Suite::Molecule && self.gateway_id.is_none() {
+            return Err("the Molecule suite needs a gateway id (TELEWIRE_MOLECULE_GATEWAY_ID or --gateway-id)".into());
+        }
+        if self.token.is_none() {
+            self.token = Some(self.login(suite).await?);
+        }
+        Ok(self)
+    }
+
+    /// Logs in with the configured credentials; the access token back.
+    pub async fn login(&self, suite: Suite) -> Result<String, String> {
+        let Some(password) = self.password.as_deref() else {
+            return Err("no token and no password: give a token, or credentials to log in".into());
+        };
+        let answer = match suite {
+            Suite::Molecule => {
+                let user = self
+                    .username
+                    .as_deref()
+                    .ok_or("no user name to log in with")?;
+                let request =
+                    telewire_protocols::molecule::TokenRequest::password_grant(user, password);
+                let url = format!(
+                    "{}{}",
+                    self.http_base(),
+                    telewire_protocols::molecule::http::TOKEN_PATH
+                );
+                http::request(
+                    &url,
+                    "POST",
+                    Some(telewire_protocols::molecule::http::FORM_CONTENT_TYPE),
+                    None,
+                    &request.to_text(),
+                )
+                .await?
+            }
+            Suite::Webmacs => {
+                let email = self.login_email().ok_or("no e-mail to log in with")?;
+                let body = serde_json::json!({"email": email, "password": password}).to_string();
+                let url = format!(
+                    "{}{}",
+                    self.http_base(),
+                    telewire_protocols::webmacs::http::LOGIN_PATH
+                );
+                http::request(&url, "POST", Some("application/json"), None, &body).await?
+            }
+        };
+        if answer.status != 200 {
+            return Err(format!("login refused with HTTP {}", answer.status));
+        }
+        let value: serde_json::Value = serde_json::from_str(&answer.body)
+            .map_err(|e| format!("the login answer is not JSON: {e}"))?;
+        value["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "the login answer has no access_token".to_owned())
+    }
+
+    /// The certificates `wss://` connections trust.
+    pub fn trust(&self) -> Result<telewire_simulator::wsclient::Trust, String> {
+        match &self.ca_file {
+            Some(path) => telewire_simulator::wsclient::Trust::with_ca_file(path),
+            None => telewire_simulator::wsclient::Trust::new(None),
+        }
+    }
+
+    /// Every secret a report must not show.
+    pub fn secrets(&self) -> Vec<String> {
+        [
+            &self.token,
+            &self.password,
+            &self.deleted_user_token,
+            &self.expired_token,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    value
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Starts the simulator of `suite`'s API and describes it as a target. WebMACS runs with
+/// its built-in controller off, so that only what a scenario pushes reaches the stream.
+pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String> {
+    let mut opts = ServeOptions::ephemeral();
+    opts.scenario.webmacs.rate = 0.0;
+    let credentials = Credentials::default();
+    let events: Vec<String> = opts
+        .scenario
+        .webmacs
+        .events
+        .iter()
+        .filter(|e| e.enabled)
+        .map(|e| e.public_id.clone())
+        .collect();
+    let api = match suite {
+        Suite::Molecule => Api::Molecule,
+        Suite::Webmacs => Api::Webmacs,
+    };
+    // A token of the simulator's own issuer and secret that expired an hour ago.
+    let secret = opts.jwt_secret.clone().unwrap_or_default();
+    let now = Timestamp::from_unix_micros(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+            .unwrap_or_default(),
+    );
+    let subject = match suite {
+        Suite::Molecule => credentials.username.clone(),
+        Suite::Webmacs => credentials.email.clone(),
+    };
+    let expired_token = JwtAuthority::new(
+        &format!("telewire-{}", suite.name()),
+        secret.as_bytes(),
+        Duration::from_secs(60),
+    )
+    .issue_for(
+        &subject,
+        AccessLevel::Admin,
+        now.saturating_sub(Duration::from_secs(3600)),
+        Duration::from_secs(60),
+    );
+    let running = serve::start(&[api], opts)
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = running.addr(api).ok_or("the simulator did not start")?;
+    let info = &running
+        .apis
+        .first()
+        .ok_or("the simulator did not start")?
+        .info;
+    let target = match suite {
+        Suite::Molecule => Target {
+            url: info
+                .ws_urls
+                .first()
+                .cloned()
+                .unwrap_or_else(|| format!("ws://{addr}/ws")),
+            token: Some(info.token.clone()),
+            username: Some(credentials.username.clone()),
+            password: Some(credentials.password.clone()),
+            gateway_id: Some(credentials.gateway_id.clone()),
+            expect_data: true,
+            expired_token: Some(expired_token),
+            ..Target::default()
+        },
+        Suite::Webmacs => Target {
+            url: format!("ws://{addr}"),
+            token: Some(info.token.clone()),
+            email: Some(credentials.email.clone()),
+            password: Some(credentials.password.clone()),
+            events,
+            deleted_user_token: info
+                .notes
+                .iter()
+                .find(|n| n.starts_with("token of a deleted user"))
+                .and_then(|n| n.rsplit(' ').next())
+                .map(str::to_owned),
+            expired_token: Some(expired_token),
+            ..Target::default()
+        },
+    };
+    Ok((target, running))
+}
