@@ -1,5 +1,7 @@
 //! The simulated Molecule relay over real loopback sockets: the document's client, step by step.
 
+mod support;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,8 +18,6 @@ use telewire_simulator::serve;
 use telewire_simulator::serve::Api;
 use telewire_simulator::serve::Running;
 use telewire_simulator::serve::ServeOptions;
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::WebSocketStream;
@@ -55,22 +55,8 @@ async fn post_full(
     content_type: &str,
     body: &str,
 ) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_owned())
+    let headers = format!("Content-Type: {content_type}\r\n");
+    support::http(addr, "POST", path, &headers, body).await
 }
 
 /// `new URLSearchParams({username, password, client_id, grant_type})`, as the document sends it.

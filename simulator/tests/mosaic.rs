@@ -2,6 +2,8 @@
 //! channel, subscriptions, keepalive and session keys, the connection cap, bad input,
 //! shutdown, determinism and the document's own message sequence.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,8 +41,6 @@ use telewire_simulator::serve;
 use telewire_simulator::serve::Api;
 use telewire_simulator::serve::Running;
 use telewire_simulator::serve::ServeOptions;
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::WebSocketStream;
@@ -126,22 +126,8 @@ async fn post(
     content_type: &str,
     body: &str,
 ) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_owned())
+    let headers = format!("Content-Type: {content_type}\r\n");
+    support::http(addr, "POST", path, &headers, body).await
 }
 
 /// `POST /authenticate` with the demo credentials; the token.
@@ -742,20 +728,16 @@ async fn replays_the_documents_message_sequence() {
 #[tokio::test]
 async fn a_cors_preflight_is_answered() {
     let (running, addr) = start(ServeOptions::ephemeral()).await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "OPTIONS /authenticate HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://localhost:5173\r\n\
-         Access-Control-Request-Method: POST\r\n\
-         Access-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let head = String::from_utf8(raw).unwrap().to_ascii_lowercase();
-    assert!(head.starts_with("http/1.1 204"), "{head}");
+    let (status, head, _) = support::http(
+        addr,
+        "OPTIONS",
+        "/authenticate",
+        "Origin: http://localhost:5173\r\nAccess-Control-Request-Method: POST\r\n\
+         Access-Control-Request-Headers: content-type\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 204, "{head}");
     assert!(head.contains("access-control-allow-origin: *"), "{head}");
     assert!(
         head.contains("access-control-allow-methods: get, post, options"),

@@ -1,5 +1,7 @@
 //! The simulated robot pub/sub server over real loopback sockets: robot.txt's clients and every refusal.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
@@ -21,8 +23,6 @@ use telewire_simulator::serve::Api;
 use telewire_simulator::serve::Running;
 use telewire_simulator::serve::ServeOptions;
 use telewire_simulator::shutdown;
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::WebSocketStream;
@@ -51,19 +51,7 @@ async fn start(opts: ServeOptions) -> (Running, SocketAddr) {
 
 /// A tiny HTTP/1.1 client: one request, `Connection: close`; status, lower-cased head, body.
 async fn http(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_owned())
+    support::http(addr, method, path, headers, "").await
 }
 
 /// The official client's token request: `GET /api/v1/auth/` with `X-API-Key`.

@@ -1,6 +1,8 @@
 //! The simulated Valtronics server over real loopback sockets: login, auth, channels,
 //! filters, limits and close codes, and the document's JavaScript and Python clients.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -21,8 +23,6 @@ use telewire_simulator::valtronics;
 use telewire_simulator::valtronics::scenario::Device;
 use telewire_simulator::valtronics::scenario::Metric;
 use telewire_simulator::valtronics::scenario::Threshold;
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::WebSocketStream;
@@ -100,25 +100,11 @@ async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    ));
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_owned())
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    support::http(addr, method, path, &headers, body).await
 }
 
 async fn post_json(addr: SocketAddr, path: &str, body: &str) -> (u16, Value) {

@@ -1,5 +1,7 @@
 //! The simulated WebMACS backend over real loopback sockets: the document's flows, limits and closes.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -19,8 +21,6 @@ use telewire_simulator::webmacs::ControllerError;
 use telewire_simulator::webmacs::ControllerOptions;
 use telewire_simulator::webmacs::EventSpec;
 use telewire_simulator::webmacs::Lab;
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::net::TcpStream;
 use tokio_tungstenite::MaybeTlsStream;
@@ -59,30 +59,15 @@ async fn request(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut headers = String::new();
     if let Some(token) = token {
-        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        headers.push_str(&format!("Authorization: Bearer {token}\r\n"));
     }
     let body = body.unwrap_or_default();
     if !body.is_empty() || method == "POST" {
-        head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
+        headers.push_str("Content-Type: application/json\r\n");
     }
-    head.push_str("\r\n");
-    head.push_str(body);
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_owned())
+    support::http(addr, method, path, &headers, body).await
 }
 
 async fn login(addr: SocketAddr) -> String {
