@@ -15,6 +15,9 @@ use telewire_simulator::scenario::Scenario;
 use telewire_simulator::serve::Api;
 use telewire_simulator::serve::ServeOptions;
 use telewire_simulator::tls::TlsSettings;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Simulated servers, devices and a conformance harness for five real-time telemetry
 /// WebSocket APIs: Molecule, Valtronics, WebMACS, Mosaic and a robot pub/sub API.
@@ -124,11 +127,15 @@ fn main() -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    // stderr, filtered by RUST_LOG; and every line at info or above to the robot
+    // simulator's `server_logs` topic.
+    let output = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(filter);
+    let tap = telewire_simulator::logtap::LogTap
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
+    tracing_subscriber::registry().with(output).with(tap).init();
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {

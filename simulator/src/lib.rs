@@ -11,6 +11,7 @@ pub mod cors;
 pub mod driver;
 pub mod hub;
 pub mod jwt;
+pub mod logtap;
 pub mod molecule;
 pub mod mosaic;
 pub mod prng;

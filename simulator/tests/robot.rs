@@ -346,6 +346,28 @@ async fn server_logs_carry_connections_subscriptions_and_publishes() {
     running.shutdown().await;
 }
 
+/// "server_logs": the simulator's own log lines (every API's, through the log tap the CLI
+/// installs) reach `server_logs` subscribers with their level.
+#[tokio::test]
+async fn the_simulators_own_log_lines_reach_server_logs() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    // The test runtime is single-threaded, so a thread-local subscriber sees every task.
+    let _tap = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(telewire_simulator::logtap::LogTap),
+    );
+    let (running, addr) = start(quiet_options()).await;
+    let mut logs = client(addr).await;
+    send(&mut logs, &subscribe("server_logs")).await;
+    wait_for_log(&mut logs, "subscribed to server_logs").await;
+    tracing::warn!(target: "telewire_simulator::webmacs", event = "e-1", "a controller went quiet");
+    let line = wait_for_log(&mut logs, "a controller went quiet").await;
+    assert_eq!(line["type"], "warning");
+    let data = line["data"].as_str().unwrap();
+    assert!(data.contains("telewire_simulator::webmacs"), "{data}");
+    assert!(data.contains("event=e-1"), "{data}");
+    running.shutdown().await;
+}
+
 #[tokio::test]
 async fn status_lines_report_battery_pose_and_mode_changes() {
     let mut opts = ServeOptions::ephemeral();

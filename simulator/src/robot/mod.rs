@@ -26,6 +26,7 @@ use telewire_protocols::robot::AUTH_PATH;
 use telewire_protocols::robot::ApiKeys;
 use telewire_protocols::robot::BrokerConfig;
 use telewire_protocols::robot::Limits;
+use telewire_protocols::robot::LogLevel;
 use telewire_protocols::robot::SessionConfig;
 use telewire_protocols::robot::Topic;
 use telewire_protocols::robot::WS_PATHS;
@@ -84,6 +85,29 @@ pub fn session_config(scenario: &Scenario) -> SessionConfig {
     }
 }
 
+/// Forwards the simulator's own log lines (every API's, through [`crate::logtap`]) to the
+/// subscribers of `server_logs`, for as long as the server runs.
+async fn forward_process_logs(exchange: Arc<Exchange>) {
+    let mut lines = crate::logtap::subscribe();
+    loop {
+        match lines.recv().await {
+            Ok(line) => {
+                let level = match line.level {
+                    tracing::Level::ERROR => LogLevel::Error,
+                    tracing::Level::WARN => LogLevel::Warning,
+                    tracing::Level::INFO => LogLevel::Info,
+                    _ => LogLevel::Debug,
+                };
+                if exchange.has_subscribers(&Topic::SERVER_LOGS) {
+                    exchange.log(level, &format!("{}: {}", line.target, line.text));
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
 /// Starts the simulated robot server.
 pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
     let creds = &ctx.credentials;
@@ -100,7 +124,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         scenario.queue,
         ctx.clock,
     ));
-    let mut tasks = Vec::new();
+    let mut tasks = vec![tokio::spawn(forward_process_logs(exchange.clone()))];
     let mut topics = Vec::new();
     let mut described = Vec::new();
     for spec in &scenario.topics {
