@@ -60,3 +60,10 @@ Feature: Robot error replies and limits
     Given a connected client
     When the client sends 110 subscribe messages at once
     Then the client receives the error reply "rate_limited"
+
+  @robot.limits.rate_close @may @server
+  Scenario: A client that keeps exceeding the rate is closed with 1008
+    Spec: The document states no rate limit (the simulator closes a connection with 1008 after 20 refused messages in a row).
+    Given a connected client
+    When the client sends 130 subscribe messages at once
+    Then the server closes the connection with code 1008

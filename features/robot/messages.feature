@@ -49,3 +49,13 @@ Feature: Robot messages
     Given a subscriber of server_logs
     When another client connects and subscribes to a fresh topic
     Then the subscriber receives a message on server_logs
+
+  @robot.messages.subscribe_twice @may @server
+  Scenario: Subscribing twice to a topic delivers each message once
+    Spec: "To subscribe to a topic: {"action": "subscribe", "topic": "some_topic"}" (a repeated subscribe is not an error and does not double deliveries, the simulator's choice).
+    Given a subscriber of a fresh topic
+    And a publisher
+    When the subscriber subscribes to that topic again
+    And the publisher publishes {"name":"once","type":"text","data":"one delivery"} on that topic
+    Then the subscriber receives exactly {"name":"once","type":"text","data":"one delivery"}
+    And the subscriber receives nothing more from that topic

@@ -375,6 +375,12 @@ async fn nothing_more(world: &mut World) -> StepResult {
     }
 }
 
+#[when("the subscriber subscribes to that topic again")]
+async fn subscribe_again(world: &mut World) -> StepResult {
+    let topic = scenario_topic(world)?;
+    send(world, SUBSCRIBER, &subscribe(&topic)).await
+}
+
 #[given("a subscriber of server_logs")]
 async fn logs_subscriber(world: &mut World) -> StepResult {
     open_configured(world, LOGS).await?;
