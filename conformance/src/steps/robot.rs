@@ -25,6 +25,15 @@ const SUBSCRIBER: &str = "subscriber";
 const PUBLISHER: &str = "publisher";
 const OTHER: &str = "other";
 const LOGS: &str = "logs";
+/// The connection that publishes probes (it subscribes to nothing).
+const PROBE: &str = "probe";
+/// The `name` of a probe payload; deliveries of probes are skipped everywhere else.
+const PROBE_NAME: &str = "conformance_probe";
+/// How long one probe may take to arrive before the next is published (an upper bound:
+/// the first probe may race the subscription it checks).
+const PROBE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+/// Probes published before giving up.
+const PROBE_TRIES: u32 = 40;
 /// Messages skipped (acknowledgements, unrelated deliveries) while looking for one.
 const MAX_SKIPPED: usize = 50;
 
@@ -39,6 +48,8 @@ pub struct RobotState {
     token: Option<String>,
     /// Topics made so far.
     made: u32,
+    /// Whether the probe connection is open.
+    probe: bool,
 }
 
 /// A topic no other run uses.
@@ -111,6 +122,7 @@ async fn next_message(world: &mut World, name: &str) -> Result<ServerMessage, St
         match world.recv(name).await? {
             Incoming::Text(text) => match ServerMessage::decode(&text) {
                 Ok(ServerMessage::Ack(_)) => {}
+                Ok(ServerMessage::Data(p)) if p.name == PROBE_NAME => {}
                 Ok(message) => return Ok(message),
                 Err(e) => {
                     return Err(format!(
@@ -129,36 +141,67 @@ async fn next_message(world: &mut World, name: &str) -> Result<ServerMessage, St
     Err(format!("more than {MAX_SKIPPED} acknowledgements in a row"))
 }
 
-/// Waits for the delivery of `payload` on `name`, skipping other deliveries; error replies
-/// and closes fail.
-async fn await_delivery(world: &mut World, name: &str, payload: &Payload) -> StepResult {
-    for _ in 0..MAX_SKIPPED {
-        match next_message(world, name).await? {
-            ServerMessage::Data(got) if &got == payload => return Ok(()),
-            ServerMessage::Data(_) => {}
-            other => {
-                return Err(format!(
-                    "expected the delivery {}; observed {}",
-                    payload.to_text(),
-                    other.to_text()
-                ));
+/// Waits until `name` receives what the probe connection publishes on `topic`: `name`'s
+/// subscription to `topic`, and every message it sent before, has been handled. Probes are
+/// published again until one arrives (the first may race the subscription); nothing
+/// relies on a publisher receiving its own message.
+async fn await_subscribed(world: &mut World, name: &str, topic: &str) -> StepResult {
+    if !world.robot.probe {
+        open_configured(world, PROBE).await?;
+        world.robot.probe = true;
+    }
+    for attempt in 0..PROBE_TRIES {
+        let probe = Payload::new(
+            PROBE_NAME,
+            "text",
+            serde_json::Value::String(format!("{topic} {attempt}")),
+        );
+        send(world, PROBE, &publish(topic, probe)).await?;
+        loop {
+            let text = match world.recv_within(name, PROBE_WAIT).await {
+                Ok(Incoming::Text(text)) => text,
+                Ok(other) => {
+                    return Err(format!(
+                        "expected a delivery on {topic}; observed {}",
+                        describe(&other)
+                    ));
+                }
+                Err(e) if e.starts_with("nothing arrived") => break,
+                Err(e) => return Err(e),
+            };
+            match ServerMessage::decode(&text) {
+                Ok(ServerMessage::Data(p))
+                    if p.name == PROBE_NAME
+                        && p.data.as_str().is_some_and(|d| d.starts_with(topic)) =>
+                {
+                    return Ok(());
+                }
+                Ok(ServerMessage::Data(_) | ServerMessage::Ack(_)) => {}
+                Ok(other) => {
+                    return Err(format!(
+                        "expected a delivery on {topic}; observed {}",
+                        other.to_text()
+                    ));
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "the message does not decode as {{name, type, data}} or a reply ({e}): {text}"
+                    ));
+                }
             }
         }
     }
     Err(format!(
-        "expected the delivery {}; observed {MAX_SKIPPED} other deliveries",
-        payload.to_text()
+        "expected a message published on {topic} to reach the subscribed {name} connection; none of {PROBE_TRIES} did"
     ))
 }
 
-/// Subscribes `name` to a fresh topic, publishes on it from the same connection and waits
-/// for the echo: the connection is open and every earlier message on it was handled.
+/// Subscribes `name` to a fresh topic and waits until a publish on it arrives: the
+/// connection is open and every earlier message on it was handled.
 async fn round_trip(world: &mut World, name: &str) -> Result<String, String> {
     let topic = fresh_topic(world);
     send(world, name, &subscribe(&topic)).await?;
-    let marker = Payload::new("marker", "text", serde_json::Value::String(topic.clone()));
-    send(world, name, &publish(&topic, marker.clone())).await?;
-    await_delivery(world, name, &marker).await?;
+    await_subscribed(world, name, &topic).await?;
     Ok(topic)
 }
 
@@ -276,10 +319,7 @@ async fn subscriber(world: &mut World) -> StepResult {
     open_configured(world, SUBSCRIBER).await?;
     let topic = fresh_topic(world);
     send(world, SUBSCRIBER, &subscribe(&topic)).await?;
-    // The subscription is in place once the subscriber's own publish comes back.
-    let marker = Payload::new("marker", "text", serde_json::Value::String(topic.clone()));
-    send(world, SUBSCRIBER, &publish(&topic, marker.clone())).await?;
-    await_delivery(world, SUBSCRIBER, &marker).await?;
+    await_subscribed(world, SUBSCRIBER, &topic).await?;
     world.robot.topic = Some(topic.clone());
     world.robot.live = Some(topic);
     Ok(())
