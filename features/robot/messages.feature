@@ -59,3 +59,10 @@ Feature: Robot messages
     And the publisher publishes {"name":"once","type":"text","data":"one delivery"} on that topic
     Then the subscriber receives exactly {"name":"once","type":"text","data":"one delivery"}
     And the subscriber receives nothing more from that topic
+
+  @robot.messages.publisher_echo @may @server
+  Scenario: A publisher subscribed to the topic receives its own message
+    Spec: "Subscribers of a topic receive each published message" (the publisher too, when it is subscribed: the simulator's choice).
+    Given a subscriber of a fresh topic
+    When the subscriber publishes {"name":"echo","type":"text","data":"mine"} on that topic
+    Then the subscriber receives exactly {"name":"echo","type":"text","data":"mine"}

@@ -345,6 +345,13 @@ async fn publish_object(world: &mut World, payload: String) -> StepResult {
     send(world, PUBLISHER, &publish(&topic, payload)).await
 }
 
+#[when(regex = r"^the subscriber publishes (\{.*\}) on that topic$")]
+async fn subscriber_publishes(world: &mut World, payload: String) -> StepResult {
+    let payload = parse_payload(&payload)?;
+    let topic = scenario_topic(world)?;
+    send(world, SUBSCRIBER, &publish(&topic, payload)).await
+}
+
 #[when(regex = r"^the publisher publishes (\{.*\}) as a JSON string on that topic$")]
 async fn publish_string(world: &mut World, payload: String) -> StepResult {
     let payload = parse_payload(&payload)?;
