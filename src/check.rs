@@ -16,10 +16,11 @@ use telewire_conformance::TargetSpec;
 /// `TELEWIRE_<API>_*` environment variables (see the conformance README).
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The API: molecule or webmacs.
+    /// The API: molecule, webmacs or robot.
     #[arg(value_name = "API")]
     pub api: String,
-    /// The server: Molecule `wss://host/ws`; WebMACS the base `ws://host:port`.
+    /// The server: Molecule `wss://host/ws`; WebMACS the base `ws://host:port`; robot
+    /// `wss://host/wss`.
     #[arg(long)]
     pub url: Option<String>,
     /// A token the server accepts (otherwise one is obtained by logging in).
@@ -49,6 +50,9 @@ pub struct CheckArgs {
     /// WebMACS: a token of a user deleted after it was issued.
     #[arg(long)]
     pub deleted_user_token: Option<String>,
+    /// Robot: an API key that `GET /api/v1/auth/` (X-API-Key) exchanges for a token.
+    #[arg(long)]
+    pub api_key: Option<String>,
     /// A correctly signed token that has expired.
     #[arg(long)]
     pub expired_token: Option<String>,
@@ -76,7 +80,7 @@ pub struct CheckArgs {
 pub async fn run(args: CheckArgs) -> ExitCode {
     let Some(suite) = Suite::from_name(&args.api) else {
         eprintln!(
-            "error: no conformance suite for '{}': expected molecule or webmacs",
+            "error: no conformance suite for '{}': expected molecule, webmacs or robot",
             args.api
         );
         return ExitCode::from(2);
@@ -94,6 +98,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         (&mut target.gateway_id, args.gateway_id),
         (&mut target.deleted_user_token, args.deleted_user_token),
         (&mut target.expired_token, args.expired_token),
+        (&mut target.api_key, args.api_key),
     ];
     if args.ca_file.is_some() {
         target.ca_file = args.ca_file;

@@ -261,3 +261,30 @@ fn the_well_formedness_check_rejects_broken_xml() {
     assert!(well_formed("<a/><b/>").is_err());
     assert!(well_formed("<a x=1/>").is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_robot_with_an_api_key_passes_against_the_simulator() {
+    let running = serve::start(&[Api::Robot], ServeOptions::ephemeral())
+        .await
+        .unwrap();
+    let addr = running.addr(Api::Robot).unwrap();
+    let url = format!("ws://{addr}/wss");
+    let json = scratch("robot.json");
+    let creds = Credentials::default();
+    let code = check(&[
+        "robot",
+        "--url",
+        &url,
+        "--api-key",
+        &creds.api_key,
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    running.shutdown().await;
+    assert_eq!(code, ExitCode::SUCCESS);
+    let report = std::fs::read_to_string(&json).unwrap();
+    let _ = std::fs::remove_file(&json);
+    assert!(report.contains("\"robot.auth.api_key_token\""), "{report}");
+    assert_eq!(check(&["robot", "--list"]).await, ExitCode::SUCCESS);
+}

@@ -23,6 +23,24 @@ pub async fn request(
     bearer: Option<&str>,
     body: &str,
 ) -> Result<Answer, String> {
+    let bearer = bearer.map(|token| format!("Bearer {token}"));
+    let mut headers = Vec::new();
+    if let Some(bearer) = &bearer {
+        headers.push(("Authorization", bearer.as_str()));
+    }
+    if let Some(content_type) = content_type {
+        headers.push(("Content-Type", content_type));
+    }
+    request_with(url, method, &headers, body).await
+}
+
+/// [`request`] with any headers.
+pub async fn request_with(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Answer, String> {
     let rest = url.strip_prefix("http://").ok_or_else(|| {
         format!("only http:// URLs can be used for login, not {url}; pass a token instead")
     })?;
@@ -41,11 +59,8 @@ pub async fn request(
             .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
         let mut head =
             format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
-        if let Some(token) = bearer {
-            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
-        }
-        if let Some(content_type) = content_type {
-            head.push_str(&format!("Content-Type: {content_type}\r\n"));
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
         stream

@@ -13,6 +13,8 @@ pub enum Suite {
     Molecule,
     /// `features/webmacs`.
     Webmacs,
+    /// `features/robot`.
+    Robot,
 }
 
 const MOLECULE: &[(&str, &str)] = &[
@@ -45,6 +47,21 @@ const WEBMACS: &[(&str, &str)] = &[
     ),
 ];
 
+const ROBOT: &[(&str, &str)] = &[
+    (
+        "features/robot/auth.feature",
+        include_str!("../../features/robot/auth.feature"),
+    ),
+    (
+        "features/robot/messages.feature",
+        include_str!("../../features/robot/messages.feature"),
+    ),
+    (
+        "features/robot/errors.feature",
+        include_str!("../../features/robot/errors.feature"),
+    ),
+];
+
 /// One rule of a suite: a scenario as written (an outline counts once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -63,14 +80,15 @@ pub struct Rule {
 }
 
 impl Suite {
-    /// Both suites.
-    pub const ALL: [Suite; 2] = [Suite::Molecule, Suite::Webmacs];
+    /// Every suite.
+    pub const ALL: [Suite; 3] = [Suite::Molecule, Suite::Webmacs, Suite::Robot];
 
     /// `molecule` or `webmacs`.
     pub fn name(self) -> &'static str {
         match self {
             Suite::Molecule => "molecule",
             Suite::Webmacs => "webmacs",
+            Suite::Robot => "robot",
         }
     }
 
@@ -86,6 +104,7 @@ impl Suite {
         match self {
             Suite::Molecule => MOLECULE,
             Suite::Webmacs => WEBMACS,
+            Suite::Robot => ROBOT,
         }
     }
 

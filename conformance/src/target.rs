@@ -51,6 +51,8 @@ pub struct Target {
     pub expired_token: Option<String>,
     /// A PEM file of CA certificates trusted for `wss://` besides the web PKI roots.
     pub ca_file: Option<std::path::PathBuf>,
+    /// Robot: the API key `GET /api/v1/auth/` exchanges for a token (`X-API-Key`).
+    pub api_key: Option<String>,
 }
 
 fn env(suite: Suite, name: &str) -> Option<String> {
@@ -77,6 +79,7 @@ impl Target {
             deleted_user_token: env(suite, "DELETED_USER_TOKEN"),
             expired_token: env(suite, "EXPIRED_TOKEN"),
             ca_file: env(suite, "CA_FILE").map(Into::into),
+            api_key: env(suite, "API_KEY"),
         })
     }
 
@@ -129,6 +132,14 @@ impl Target {
                 "needs a plain http:// REST base: set {}",
                 var("HTTP_URL")
             )),
+            "api_key" if !self.http_base().starts_with("http://") => Some(format!(
+                "needs a plain http:// token endpoint: set {}",
+                var("HTTP_URL")
+            )),
+            "api_key" if self.api_key.is_none() => Some(format!(
+                "needs an API key for GET /api/v1/auth/: set {}",
+                var("API_KEY")
+            )),
             "expired_token" if self.expired_token.is_none() => Some(format!(
                 "needs a correctly signed, expired token: set {}",
                 var("EXPIRED_TOKEN")
@@ -153,6 +164,9 @@ impl Target {
 
     /// Logs in with the configured credentials; the access token back.
     pub async fn login(&self, suite: Suite) -> Result<String, String> {
+        if suite == Suite::Robot {
+            return self.robot_token().await;
+        }
         let Some(password) = self.password.as_deref() else {
             return Err("no token and no password: give a token, or credentials to log in".into());
         };
@@ -178,6 +192,7 @@ impl Target {
                 )
                 .await?
             }
+            Suite::Robot => return self.robot_token().await,
             Suite::Webmacs => {
                 let email = self.login_email().ok_or("no e-mail to log in with")?;
                 let body = serde_json::json!({"email": email, "password": password}).to_string();
@@ -200,6 +215,26 @@ impl Target {
             .ok_or_else(|| "the login answer has no access_token".to_owned())
     }
 
+    /// Robot: a token from `GET /api/v1/auth/` for the configured API key.
+    pub async fn robot_token(&self) -> Result<String, String> {
+        let key = self
+            .api_key
+            .as_deref()
+            .ok_or("no token and no API key: give a token, or an API key to obtain one")?;
+        use telewire_protocols::robot::{API_KEY_HEADER, AUTH_PATH, TokenResponse};
+        let url = format!("{}{AUTH_PATH}", self.http_base());
+        let answer = http::request_with(&url, "GET", &[(API_KEY_HEADER, key)], "").await?;
+        if answer.status != 200 {
+            return Err(format!(
+                "the token endpoint answered HTTP {}",
+                answer.status
+            ));
+        }
+        TokenResponse::decode(&answer.body)
+            .map(|t| t.token)
+            .map_err(|e| format!("the token endpoint's answer is not {{\"token\"}}: {e}"))
+    }
+
     /// The certificates `wss://` connections trust.
     pub fn trust(&self) -> Result<telewire_simulator::wsclient::Trust, String> {
         match &self.ca_file {
@@ -215,6 +250,7 @@ impl Target {
             &self.password,
             &self.deleted_user_token,
             &self.expired_token,
+            &self.api_key,
         ]
         .into_iter()
         .flatten()
@@ -249,6 +285,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
     let api = match suite {
         Suite::Molecule => Api::Molecule,
         Suite::Webmacs => Api::Webmacs,
+        Suite::Robot => Api::Robot,
     };
     // A token of the simulator's own issuer and secret that expired an hour ago.
     let secret = opts.jwt_secret.clone().unwrap_or_default();
@@ -261,6 +298,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
     let subject = match suite {
         Suite::Molecule => credentials.username.clone(),
         Suite::Webmacs => credentials.email.clone(),
+        Suite::Robot => credentials.username.clone(),
     };
     let expired_token = JwtAuthority::new(
         &format!("telewire-{}", suite.name()),
@@ -309,6 +347,13 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
                 .find(|n| n.starts_with("token of a deleted user"))
                 .and_then(|n| n.rsplit(' ').next())
                 .map(str::to_owned),
+            expired_token: Some(expired_token),
+            ..Target::default()
+        },
+        Suite::Robot => Target {
+            url: format!("ws://{addr}{}", telewire_protocols::robot::WS_PATHS[0]),
+            token: Some(info.token.clone()),
+            api_key: Some(credentials.api_key.clone()),
             expired_token: Some(expired_token),
             ..Target::default()
         },

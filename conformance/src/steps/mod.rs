@@ -2,5 +2,6 @@
 
 mod common;
 mod molecule;
+pub(crate) mod robot;
 mod webmacs;
 mod webmacs_http;

@@ -50,6 +50,7 @@ pub struct Exchange {
     table: Mutex<Table>,
     hub: Hub<Delivery>,
     clock: Clock,
+    server_logs: bool,
 }
 
 impl Exchange {
@@ -63,7 +64,15 @@ impl Exchange {
             }),
             hub: Hub::new(queue),
             clock,
+            server_logs: true,
         }
+    }
+
+    /// The same exchange, publishing nothing on `server_logs` (a deliberate fault: the
+    /// lines still go to the tracing log).
+    pub fn without_server_logs(mut self) -> Self {
+        self.server_logs = false;
+        self
     }
 
     /// Admits a connection for `user`: its id and the queue its deliveries arrive on, or the
@@ -129,6 +138,9 @@ impl Exchange {
             LogLevel::Info => tracing::info!("{line}"),
             LogLevel::Warning => tracing::warn!("{line}"),
             LogLevel::Error => tracing::error!("{line}"),
+        }
+        if !self.server_logs {
+            return;
         }
         let routed = match self.table.lock() {
             Ok(table) => table.broker.server_log(self.clock.now(), level, &line),

@@ -113,7 +113,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
     let creds = &ctx.credentials;
     let jwt = ctx.jwt("robot", Duration::from_secs(scenario.token_ttl_secs.max(1)));
     let max_connections = scenario.max_connections.max(1);
-    let exchange = Arc::new(Exchange::new(
+    let mut exchange = Exchange::new(
         BrokerConfig {
             caps: CapConfig {
                 total: Some(max_connections),
@@ -123,7 +123,11 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         },
         scenario.queue,
         ctx.clock,
-    ));
+    );
+    if scenario.faults.no_server_logs {
+        exchange = exchange.without_server_logs();
+    }
+    let exchange = Arc::new(exchange);
     let mut tasks = vec![tokio::spawn(forward_process_logs(exchange.clone()))];
     let mut topics = Vec::new();
     let mut described = Vec::new();
@@ -148,7 +152,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
             ctx.shutdown.clone(),
         )));
     }
-    if scenario.status_interval_ms > 0 {
+    if scenario.status_interval_ms > 0 && !scenario.faults.no_server_logs {
         tasks.push(tokio::spawn(device::run_status(
             device::StatusDevice::new(ctx.seed, &scenario.status),
             exchange.clone(),

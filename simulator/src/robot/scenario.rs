@@ -43,6 +43,19 @@ pub struct Scenario {
     /// The topics the robot publishes on.
     #[serde(default = "default_topics")]
     pub topics: Vec<TopicSpec>,
+    /// Deliberate deviations from the document, for checking the conformance suite.
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+/// Deliberate deviations from the document; all off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Publish nothing on `server_logs`, breaking "Some system logs are published by the
+    /// WebSocket server on the "server_logs" topic".
+    #[serde(default)]
+    pub no_server_logs: bool,
 }
 
 /// What the robot's status lines report.
@@ -174,6 +187,7 @@ impl Default for Scenario {
             status_interval_ms: default_status_interval_ms(),
             status: Status::default(),
             topics: default_topics(),
+            faults: Faults::default(),
         }
     }
 }
