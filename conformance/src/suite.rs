@@ -13,6 +13,8 @@ pub enum Suite {
     Molecule,
     /// `features/webmacs`.
     Webmacs,
+    /// `features/mosaic`.
+    Mosaic,
 }
 
 const MOLECULE: &[(&str, &str)] = &[
@@ -45,6 +47,29 @@ const WEBMACS: &[(&str, &str)] = &[
     ),
 ];
 
+const MOSAIC: &[(&str, &str)] = &[
+    (
+        "features/mosaic/auth.feature",
+        include_str!("../../features/mosaic/auth.feature"),
+    ),
+    (
+        "features/mosaic/keepalive.feature",
+        include_str!("../../features/mosaic/keepalive.feature"),
+    ),
+    (
+        "features/mosaic/request.feature",
+        include_str!("../../features/mosaic/request.feature"),
+    ),
+    (
+        "features/mosaic/subscribe.feature",
+        include_str!("../../features/mosaic/subscribe.feature"),
+    ),
+    (
+        "features/mosaic/limits.feature",
+        include_str!("../../features/mosaic/limits.feature"),
+    ),
+];
+
 /// One rule of a suite: a scenario as written (an outline counts once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -63,14 +88,15 @@ pub struct Rule {
 }
 
 impl Suite {
-    /// Both suites.
-    pub const ALL: [Suite; 2] = [Suite::Molecule, Suite::Webmacs];
+    /// Every suite.
+    pub const ALL: [Suite; 3] = [Suite::Molecule, Suite::Webmacs, Suite::Mosaic];
 
-    /// `molecule` or `webmacs`.
+    /// `molecule`, `webmacs` or `mosaic`.
     pub fn name(self) -> &'static str {
         match self {
             Suite::Molecule => "molecule",
             Suite::Webmacs => "webmacs",
+            Suite::Mosaic => "mosaic",
         }
     }
 
@@ -86,6 +112,7 @@ impl Suite {
         match self {
             Suite::Molecule => MOLECULE,
             Suite::Webmacs => WEBMACS,
+            Suite::Mosaic => MOSAIC,
         }
     }
 

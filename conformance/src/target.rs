@@ -51,6 +51,11 @@ pub struct Target {
     pub expired_token: Option<String>,
     /// A PEM file of CA certificates trusted for `wss://` besides the web PKI roots.
     pub ca_file: Option<std::path::PathBuf>,
+    /// Mosaic: controller security is off (no token; keepalive answered with `{}`).
+    pub security_off: bool,
+    /// Mosaic: the controller's cap on simultaneous HTTP connections (8 or 16), when no
+    /// other client holds one during the run.
+    pub max_connections: Option<usize>,
 }
 
 fn env(suite: Suite, name: &str) -> Option<String> {
@@ -77,6 +82,8 @@ impl Target {
             deleted_user_token: env(suite, "DELETED_USER_TOKEN"),
             expired_token: env(suite, "EXPIRED_TOKEN"),
             ca_file: env(suite, "CA_FILE").map(Into::into),
+            security_off: env(suite, "SECURITY").is_some_and(|v| v == "off" || v == "0"),
+            max_connections: env(suite, "MAX_CONNECTIONS").and_then(|v| v.parse().ok()),
         })
     }
 
@@ -133,6 +140,22 @@ impl Target {
                 "needs a correctly signed, expired token: set {}",
                 var("EXPIRED_TOKEN")
             )),
+            "broadcasts" if !self.expect_data => Some(format!(
+                "needs a controller whose show changes while a client is subscribed: set {}=1",
+                var("EXPECT_DATA")
+            )),
+            "security" if self.security_off => Some(format!(
+                "needs controller security enabled: unset {}",
+                var("SECURITY")
+            )),
+            "no_security" if !self.security_off => Some(format!(
+                "needs controller security disabled: set {}=off",
+                var("SECURITY")
+            )),
+            "max_connections" if self.max_connections.is_none() => Some(format!(
+                "needs the controller's connection cap and no other client: set {} (8 or 16)",
+                var("MAX_CONNECTIONS")
+            )),
             _ => None,
         }
     }
@@ -145,7 +168,7 @@ impl Target {
         if suite == Suite::Molecule && self.gateway_id.is_none() {
             return Err("the Molecule suite needs a gateway id (TELEWIRE_MOLECULE_GATEWAY_ID or --gateway-id)".into());
         }
-        if self.token.is_none() {
+        if self.token.is_none() && !(suite == Suite::Mosaic && self.security_off) {
             self.token = Some(self.login(suite).await?);
         }
         Ok(self)
@@ -187,6 +210,37 @@ impl Target {
                     telewire_protocols::webmacs::http::LOGIN_PATH
                 );
                 http::request(&url, "POST", Some("application/json"), None, &body).await?
+            }
+            Suite::Mosaic => {
+                let user = self
+                    .username
+                    .as_deref()
+                    .ok_or("no user name to log in with")?;
+                let request = telewire_protocols::mosaic::http::AuthenticateRequest {
+                    username: user.to_owned(),
+                    password: password.to_owned(),
+                };
+                let url = format!(
+                    "{}{}",
+                    self.http_base(),
+                    telewire_protocols::mosaic::http::AUTHENTICATE_PATH
+                );
+                let answer = http::request(
+                    &url,
+                    "POST",
+                    Some("application/json"),
+                    None,
+                    &request.to_text(),
+                )
+                .await?;
+                if answer.status != 200 {
+                    return Err(format!("login refused with HTTP {}", answer.status));
+                }
+                return telewire_protocols::mosaic::http::AuthenticateResponse::decode(
+                    &answer.body,
+                )
+                .map(|r| r.token)
+                .map_err(|e| format!("the login answer is not {{\"token\": ...}}: {e}"));
             }
         };
         if answer.status != 200 {
@@ -238,6 +292,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
     let mut opts = ServeOptions::ephemeral();
     opts.scenario.webmacs.rate = 0.0;
     let credentials = Credentials::default();
+    let mosaic_model = opts.scenario.mosaic.model;
     let events: Vec<String> = opts
         .scenario
         .webmacs
@@ -249,6 +304,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
     let api = match suite {
         Suite::Molecule => Api::Molecule,
         Suite::Webmacs => Api::Webmacs,
+        Suite::Mosaic => Api::Mosaic,
     };
     // A token of the simulator's own issuer and secret that expired an hour ago.
     let secret = opts.jwt_secret.clone().unwrap_or_default();
@@ -261,6 +317,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
     let subject = match suite {
         Suite::Molecule => credentials.username.clone(),
         Suite::Webmacs => credentials.email.clone(),
+        Suite::Mosaic => credentials.username.clone(),
     };
     let expired_token = JwtAuthority::new(
         &format!("telewire-{}", suite.name()),
@@ -310,6 +367,20 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
                 .and_then(|n| n.rsplit(' ').next())
                 .map(str::to_owned),
             expired_token: Some(expired_token),
+            ..Target::default()
+        },
+        Suite::Mosaic => Target {
+            url: info
+                .ws_urls
+                .first()
+                .cloned()
+                .unwrap_or_else(|| format!("ws://{addr}/query")),
+            token: Some(info.token.clone()),
+            username: Some(credentials.username.clone()),
+            password: Some(credentials.password.clone()),
+            expect_data: true,
+            expired_token: Some(expired_token),
+            max_connections: Some(mosaic_model.controller_model().max_connections()),
             ..Target::default()
         },
     };

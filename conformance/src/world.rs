@@ -59,6 +59,8 @@ pub struct World {
     pub last: String,
     /// The HTTP status of a refused upgrade, by connection name.
     pub refused: HashMap<String, u16>,
+    /// Mosaic: the session key of the first keepalive reply.
+    pub session_key: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for World {
@@ -86,6 +88,7 @@ impl World {
             http_answer: None,
             last: String::new(),
             refused: HashMap::new(),
+            session_key: None,
         }
     }
 

@@ -2,5 +2,6 @@
 
 mod common;
 mod molecule;
+mod mosaic;
 mod webmacs;
 mod webmacs_http;
