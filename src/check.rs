@@ -54,6 +54,9 @@ pub struct CheckArgs {
     /// A correctly signed token that has expired.
     #[arg(long)]
     pub expired_token: Option<String>,
+    /// Mosaic: a token of a user with the Status access level.
+    #[arg(long)]
+    pub status_token: Option<String>,
     /// Mosaic: controller security is disabled (no token needed).
     #[arg(long)]
     pub no_security: bool,
@@ -102,6 +105,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         (&mut target.gateway_id, args.gateway_id),
         (&mut target.deleted_user_token, args.deleted_user_token),
         (&mut target.expired_token, args.expired_token),
+        (&mut target.status_token, args.status_token),
     ];
     if args.ca_file.is_some() {
         target.ca_file = args.ca_file;

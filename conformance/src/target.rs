@@ -56,6 +56,8 @@ pub struct Target {
     /// Mosaic: the controller's cap on simultaneous HTTP connections (8 or 16), when no
     /// other client holds one during the run.
     pub max_connections: Option<usize>,
+    /// Mosaic: a token of a user with the Status access level (the minimum).
+    pub status_token: Option<String>,
 }
 
 fn env(suite: Suite, name: &str) -> Option<String> {
@@ -84,6 +86,7 @@ impl Target {
             ca_file: env(suite, "CA_FILE").map(Into::into),
             security_off: env(suite, "SECURITY").is_some_and(|v| v == "off" || v == "0"),
             max_connections: env(suite, "MAX_CONNECTIONS").and_then(|v| v.parse().ok()),
+            status_token: env(suite, "STATUS_TOKEN"),
         })
     }
 
@@ -155,6 +158,10 @@ impl Target {
             "max_connections" if self.max_connections.is_none() => Some(format!(
                 "needs the controller's connection cap and no other client: set {} (8 or 16)",
                 var("MAX_CONNECTIONS")
+            )),
+            "status_token" if self.status_token.is_none() => Some(format!(
+                "needs a token of a user with the Status access level: set {}",
+                var("STATUS_TOKEN")
             )),
             _ => None,
         }
@@ -269,6 +276,7 @@ impl Target {
             &self.password,
             &self.deleted_user_token,
             &self.expired_token,
+            &self.status_token,
         ]
         .into_iter()
         .flatten()
@@ -319,12 +327,19 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
         Suite::Webmacs => credentials.email.clone(),
         Suite::Mosaic => credentials.username.clone(),
     };
-    let expired_token = JwtAuthority::new(
+    let authority = JwtAuthority::new(
         &format!("telewire-{}", suite.name()),
         secret.as_bytes(),
         Duration::from_secs(60),
-    )
-    .issue_for(
+    );
+    // A live token of the lowest access level (Mosaic needs at least Status).
+    let status_token = authority.issue_for(
+        &subject,
+        AccessLevel::Status,
+        now,
+        Duration::from_secs(3600),
+    );
+    let expired_token = authority.issue_for(
         &subject,
         AccessLevel::Admin,
         now.saturating_sub(Duration::from_secs(3600)),
@@ -381,6 +396,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
             expect_data: true,
             expired_token: Some(expired_token),
             max_connections: Some(mosaic_model.controller_model().max_connections()),
+            status_token: Some(status_token),
             ..Target::default()
         },
     };

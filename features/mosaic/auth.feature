@@ -9,6 +9,13 @@ Feature: Mosaic authentication
     When the client requests "system" with id 1 and the configured token
     Then the reply to "system" with id 1 carries its data
 
+  @mosaic.auth.status_level @must @server @needs.security @needs.status_token
+  Scenario: A token of a user with the Status access level is accepted
+    Spec: "The user with which the token was requested must have at least the status access level."
+    Given a client connected to the query endpoint
+    When the client requests "system" with id 1 and the Status-level token
+    Then the reply to "system" with id 1 carries its data
+
   @mosaic.auth.token_required @must @server @needs.security
   Scenario: A request without a token is not answered with data
     Spec: "If the controller does have security enabled then: You must obtain a bearer token".

@@ -162,6 +162,17 @@ async fn request_expired(world: &mut World, channel: String, id: u64) -> StepRes
     world.send_text(QUERY, &text).await
 }
 
+#[when(regex = r#"^the client requests "([^"]*)" with id (\d+) and the Status-level token$"#)]
+async fn request_status(world: &mut World, channel: String, id: u64) -> StepResult {
+    let token = world
+        .target
+        .status_token
+        .clone()
+        .ok_or("no Status-level token configured")?;
+    let text = request_text(&channel, Some(id), Some(token));
+    world.send_text(QUERY, &text).await
+}
+
 #[when(regex = r#"^the client requests "([^"]*)" without an id$"#)]
 async fn request_without_id(world: &mut World, channel: String) -> StepResult {
     let text = request_text(&channel, None, token_of(world, Token::Configured));
