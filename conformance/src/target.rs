@@ -299,6 +299,9 @@ fn split_list(value: &str) -> Vec<String> {
 pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String> {
     let mut opts = ServeOptions::ephemeral();
     opts.scenario.webmacs.rate = 0.0;
+    // Mosaic: a show event (timeline, scene, beacon, remote device) on about every tick,
+    // so that each event-driven channel broadcasts well within a scenario's time bound.
+    opts.scenario.mosaic.rates.event_ms = opts.scenario.mosaic.rates.tick_ms;
     let credentials = Credentials::default();
     let mosaic_model = opts.scenario.mosaic.model;
     let events: Vec<String> = opts

@@ -15,6 +15,7 @@ use telewire_simulator::serve::ServeOptions;
 /// Runs the Mosaic suite against a simulator configured by `configure`.
 async fn report(configure: impl FnOnce(&mut ServeOptions)) -> Report {
     let mut opts = ServeOptions::ephemeral();
+    opts.scenario.mosaic.rates.event_ms = opts.scenario.mosaic.rates.tick_ms;
     configure(&mut opts);
     let security = opts.scenario.mosaic.security;
     let max = opts

@@ -12,7 +12,10 @@ Feature: Mosaic subscriptions
     Examples:
       | channel        |
       | timeline       |
+      | scene          |
       | group          |
+      | remote_device  |
+      | beacon         |
       | content_target |
       | lua            |
       | io_module      |
