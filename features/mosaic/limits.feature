@@ -4,8 +4,9 @@ Feature: Mosaic connection limit
   those connections."
 
   @mosaic.limit.connections @must @server @needs.max_connections
-  Scenario: Above the controller's cap a new connection is not served
-    Spec: "once the maximum is reached the controller will not accept further HTTP connections."
+  Scenario: Above the controller's cap neither a new WebSocket nor an HTTP request is served
+    Spec: "once the maximum is reached the controller will not accept further HTTP connections. This includes connections to the default web interface".
     Given as many clients connected to the query endpoint as the controller allows
     Then every one of them answers a request
     And one more connection is refused
+    And an HTTP request to the controller is refused

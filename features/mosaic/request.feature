@@ -57,6 +57,15 @@ Feature: Mosaic requests
     When the client requests "current_time" without an id
     Then the reply to "current_time" without an id carries its data
 
+  @mosaic.request.fifo @should @server
+  Scenario: Replies to requests without ids come in the order of the requests
+    Spec: "Requests can include an id value" (one real client sends none and matches replies first-in-first-out by "request").
+    Given a client connected to the query endpoint
+    When the client requests "current_time" without an id
+    And the client requests "system" without an id
+    And the client requests "network_adapters" without an id
+    Then the replies come in the order current_time, system, network_adapters
+
   @mosaic.request.remote_device_hyphen @should @server
   Scenario: The table's spelling "remote-device" is answered like "remote_device"
     Spec: The table spells the channel "remote-device"; clients use "remote_device".

@@ -238,6 +238,26 @@ async fn probe(world: &mut World) -> Result<(Vec<ServerMessage>, bool), String> 
     ))
 }
 
+#[then(regex = r"^the replies come in the order (.+)$")]
+async fn replies_in_order(world: &mut World, order: String) -> StepResult {
+    let expected: Vec<&str> = order.split(',').map(str::trim).collect();
+    let mut got = Vec::new();
+    while got.len() < expected.len() {
+        if let ServerMessage::Reply(reply) = next_message(world, QUERY).await? {
+            got.push(reply.channel.as_str().to_owned());
+        }
+    }
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected the replies in the order {}; observed {}",
+            expected.join(", "),
+            got.join(", ")
+        ))
+    }
+}
+
 #[then(regex = r"^the request with id (\d+) is not answered with data$")]
 async fn not_answered(world: &mut World, id: u64) -> StepResult {
     // A server may also close the connection: a refused request is then not answered either.
@@ -600,6 +620,37 @@ async fn all_answer(world: &mut World) -> StepResult {
         }
     }
     Ok(())
+}
+
+#[then("an HTTP request to the controller is refused")]
+async fn http_refused(world: &mut World) -> StepResult {
+    let max = world.target.max_connections.unwrap_or_default();
+    let body = AuthenticateRequest {
+        username: world.target.username.clone().unwrap_or_default(),
+        password: String::new(),
+    }
+    .to_text();
+    let url = format!("{}{AUTHENTICATE_PATH}", world.target.http_base());
+    match http::request(&url, "POST", Some("application/json"), None, &body).await {
+        Err(err) => {
+            world.note("http", format!("POST {AUTHENTICATE_PATH} -> {err}"));
+            Ok(())
+        }
+        Ok(answer) => {
+            world.note(
+                "http",
+                format!("POST {AUTHENTICATE_PATH} -> HTTP {}", answer.status),
+            );
+            if answer.status == 503 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected the HTTP request to be refused with {max} WebSockets open; observed it served with HTTP {}",
+                    answer.status
+                ))
+            }
+        }
+    }
 }
 
 #[then("one more connection is refused")]
