@@ -99,7 +99,7 @@ Feature: Mosaic requests
       | a subscribe-only channel | io_module | not_requestable |
       | an unknown channel      | weather   | unknown_channel |
 
-  @mosaic.request.bad_input @must @server
+  @mosaic.request.bad_input @should @server
   Scenario Outline: Bad input (<kind>) leaves the connection serving requests
     Spec: "send a JSON object over the WebSocket connection in the following format" (other input is not a message; the connection stays usable).
     Given a client connected to the query endpoint
