@@ -16,17 +16,17 @@ use telewire_conformance::TargetSpec;
 /// `TELEWIRE_<API>_*` environment variables (see the conformance README).
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The API: molecule, webmacs or robot.
+    /// The API: molecule, webmacs, mosaic or robot.
     #[arg(value_name = "API")]
     pub api: String,
-    /// The server: Molecule `wss://host/ws`; WebMACS the base `ws://host:port`; robot
-    /// `wss://host/wss`.
+    /// The server: Molecule `wss://host/ws`; WebMACS the base `ws://host:port`; Mosaic
+    /// `ws://controller/query`; robot `wss://host/wss`.
     #[arg(long)]
     pub url: Option<String>,
     /// A token the server accepts (otherwise one is obtained by logging in).
     #[arg(long)]
     pub token: Option<String>,
-    /// Login user name (Molecule).
+    /// Login user name (Molecule, Mosaic).
     #[arg(long)]
     pub username: Option<String>,
     /// Login password.
@@ -41,7 +41,8 @@ pub struct CheckArgs {
     /// Molecule gateway id.
     #[arg(long)]
     pub gateway_id: Option<String>,
-    /// Molecule: the gateway streams data while a client is connected.
+    /// Molecule: the gateway streams data while a client is connected. Mosaic: the show
+    /// changes while a client is subscribed (broadcasts arrive).
     #[arg(long)]
     pub expect_data: bool,
     /// WebMACS: two or more enabled event public ids, comma-separated.
@@ -56,6 +57,15 @@ pub struct CheckArgs {
     /// A correctly signed token that has expired.
     #[arg(long)]
     pub expired_token: Option<String>,
+    /// Mosaic: a token of a user with the Status access level.
+    #[arg(long)]
+    pub status_token: Option<String>,
+    /// Mosaic: controller security is disabled (no token needed).
+    #[arg(long)]
+    pub no_security: bool,
+    /// Mosaic: the controller's connection cap (8 or 16), when no other client is connected.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
     /// PEM file of CA certificates to trust for wss:// (besides the web PKI roots).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
@@ -80,7 +90,7 @@ pub struct CheckArgs {
 pub async fn run(args: CheckArgs) -> ExitCode {
     let Some(suite) = Suite::from_name(&args.api) else {
         eprintln!(
-            "error: no conformance suite for '{}': expected molecule, webmacs or robot",
+            "error: no conformance suite for '{}': expected molecule, webmacs, mosaic or robot",
             args.api
         );
         return ExitCode::from(2);
@@ -99,6 +109,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         (&mut target.deleted_user_token, args.deleted_user_token),
         (&mut target.expired_token, args.expired_token),
         (&mut target.api_key, args.api_key),
+        (&mut target.status_token, args.status_token),
     ];
     if args.ca_file.is_some() {
         target.ca_file = args.ca_file;
@@ -119,6 +130,10 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     target.expect_data |= args.expect_data;
+    target.security_off |= args.no_security;
+    if args.max_connections.is_some() {
+        target.max_connections = args.max_connections;
+    }
     if !args.events.is_empty() {
         target.events = args.events;
     }

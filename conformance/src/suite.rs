@@ -15,6 +15,8 @@ pub enum Suite {
     Webmacs,
     /// `features/robot`.
     Robot,
+    /// `features/mosaic`.
+    Mosaic,
 }
 
 const MOLECULE: &[(&str, &str)] = &[
@@ -62,6 +64,29 @@ const ROBOT: &[(&str, &str)] = &[
     ),
 ];
 
+const MOSAIC: &[(&str, &str)] = &[
+    (
+        "features/mosaic/auth.feature",
+        include_str!("../../features/mosaic/auth.feature"),
+    ),
+    (
+        "features/mosaic/keepalive.feature",
+        include_str!("../../features/mosaic/keepalive.feature"),
+    ),
+    (
+        "features/mosaic/request.feature",
+        include_str!("../../features/mosaic/request.feature"),
+    ),
+    (
+        "features/mosaic/subscribe.feature",
+        include_str!("../../features/mosaic/subscribe.feature"),
+    ),
+    (
+        "features/mosaic/limits.feature",
+        include_str!("../../features/mosaic/limits.feature"),
+    ),
+];
+
 /// One rule of a suite: a scenario as written (an outline counts once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -81,14 +106,15 @@ pub struct Rule {
 
 impl Suite {
     /// Every suite.
-    pub const ALL: [Suite; 3] = [Suite::Molecule, Suite::Webmacs, Suite::Robot];
+    pub const ALL: [Suite; 4] = [Suite::Molecule, Suite::Webmacs, Suite::Mosaic, Suite::Robot];
 
-    /// `molecule` or `webmacs`.
+    /// `molecule`, `webmacs` or `mosaic`.
     pub fn name(self) -> &'static str {
         match self {
             Suite::Molecule => "molecule",
             Suite::Webmacs => "webmacs",
             Suite::Robot => "robot",
+            Suite::Mosaic => "mosaic",
         }
     }
 
@@ -105,6 +131,7 @@ impl Suite {
             Suite::Molecule => MOLECULE,
             Suite::Webmacs => WEBMACS,
             Suite::Robot => ROBOT,
+            Suite::Mosaic => MOSAIC,
         }
     }
 

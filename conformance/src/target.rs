@@ -53,6 +53,13 @@ pub struct Target {
     pub ca_file: Option<std::path::PathBuf>,
     /// Robot: the API key `GET /api/v1/auth/` exchanges for a token (`X-API-Key`).
     pub api_key: Option<String>,
+    /// Mosaic: controller security is off (no token; keepalive answered with `{}`).
+    pub security_off: bool,
+    /// Mosaic: the controller's cap on simultaneous HTTP connections (8 or 16), when no
+    /// other client holds one during the run.
+    pub max_connections: Option<usize>,
+    /// Mosaic: a token of a user with the Status access level (the minimum).
+    pub status_token: Option<String>,
 }
 
 fn env(suite: Suite, name: &str) -> Option<String> {
@@ -80,6 +87,9 @@ impl Target {
             expired_token: env(suite, "EXPIRED_TOKEN"),
             ca_file: env(suite, "CA_FILE").map(Into::into),
             api_key: env(suite, "API_KEY"),
+            security_off: env(suite, "SECURITY").is_some_and(|v| v == "off" || v == "0"),
+            max_connections: env(suite, "MAX_CONNECTIONS").and_then(|v| v.parse().ok()),
+            status_token: env(suite, "STATUS_TOKEN"),
         })
     }
 
@@ -144,6 +154,26 @@ impl Target {
                 "needs a correctly signed, expired token: set {}",
                 var("EXPIRED_TOKEN")
             )),
+            "broadcasts" if !self.expect_data => Some(format!(
+                "needs a controller whose show changes while a client is subscribed: set {}=1",
+                var("EXPECT_DATA")
+            )),
+            "security" if self.security_off => Some(format!(
+                "needs controller security enabled: unset {}",
+                var("SECURITY")
+            )),
+            "no_security" if !self.security_off => Some(format!(
+                "needs controller security disabled: set {}=off",
+                var("SECURITY")
+            )),
+            "max_connections" if self.max_connections.is_none() => Some(format!(
+                "needs the controller's connection cap and no other client: set {} (8 or 16)",
+                var("MAX_CONNECTIONS")
+            )),
+            "status_token" if self.status_token.is_none() => Some(format!(
+                "needs a token of a user with the Status access level: set {}",
+                var("STATUS_TOKEN")
+            )),
             _ => None,
         }
     }
@@ -156,7 +186,7 @@ impl Target {
         if suite == Suite::Molecule && self.gateway_id.is_none() {
             return Err("the Molecule suite needs a gateway id (TELEWIRE_MOLECULE_GATEWAY_ID or --gateway-id)".into());
         }
-        if self.token.is_none() {
+        if self.token.is_none() && !(suite == Suite::Mosaic && self.security_off) {
             self.token = Some(self.login(suite).await?);
         }
         Ok(self)
@@ -202,6 +232,37 @@ impl Target {
                     telewire_protocols::webmacs::http::LOGIN_PATH
                 );
                 http::request(&url, "POST", Some("application/json"), None, &body).await?
+            }
+            Suite::Mosaic => {
+                let user = self
+                    .username
+                    .as_deref()
+                    .ok_or("no user name to log in with")?;
+                let request = telewire_protocols::mosaic::http::AuthenticateRequest {
+                    username: user.to_owned(),
+                    password: password.to_owned(),
+                };
+                let url = format!(
+                    "{}{}",
+                    self.http_base(),
+                    telewire_protocols::mosaic::http::AUTHENTICATE_PATH
+                );
+                let answer = http::request(
+                    &url,
+                    "POST",
+                    Some("application/json"),
+                    None,
+                    &request.to_text(),
+                )
+                .await?;
+                if answer.status != 200 {
+                    return Err(format!("login refused with HTTP {}", answer.status));
+                }
+                return telewire_protocols::mosaic::http::AuthenticateResponse::decode(
+                    &answer.body,
+                )
+                .map(|r| r.token)
+                .map_err(|e| format!("the login answer is not {{\"token\": ...}}: {e}"));
             }
         };
         if answer.status != 200 {
@@ -251,6 +312,7 @@ impl Target {
             &self.deleted_user_token,
             &self.expired_token,
             &self.api_key,
+            &self.status_token,
         ]
         .into_iter()
         .flatten()
@@ -273,7 +335,11 @@ fn split_list(value: &str) -> Vec<String> {
 pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String> {
     let mut opts = ServeOptions::ephemeral();
     opts.scenario.webmacs.rate = 0.0;
+    // Mosaic: a show event (timeline, scene, beacon, remote device) on about every tick,
+    // so that each event-driven channel broadcasts well within a scenario's time bound.
+    opts.scenario.mosaic.rates.event_ms = opts.scenario.mosaic.rates.tick_ms;
     let credentials = Credentials::default();
+    let mosaic_model = opts.scenario.mosaic.model;
     let events: Vec<String> = opts
         .scenario
         .webmacs
@@ -286,6 +352,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
         Suite::Molecule => Api::Molecule,
         Suite::Webmacs => Api::Webmacs,
         Suite::Robot => Api::Robot,
+        Suite::Mosaic => Api::Mosaic,
     };
     // A token of the simulator's own issuer and secret that expired an hour ago.
     let secret = opts.jwt_secret.clone().unwrap_or_default();
@@ -299,13 +366,21 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
         Suite::Molecule => credentials.username.clone(),
         Suite::Webmacs => credentials.email.clone(),
         Suite::Robot => credentials.username.clone(),
+        Suite::Mosaic => credentials.username.clone(),
     };
-    let expired_token = JwtAuthority::new(
+    let authority = JwtAuthority::new(
         &format!("telewire-{}", suite.name()),
         secret.as_bytes(),
         Duration::from_secs(60),
-    )
-    .issue_for(
+    );
+    // A live token of the lowest access level (Mosaic needs at least Status).
+    let status_token = authority.issue_for(
+        &subject,
+        AccessLevel::Status,
+        now,
+        Duration::from_secs(3600),
+    );
+    let expired_token = authority.issue_for(
         &subject,
         AccessLevel::Admin,
         now.saturating_sub(Duration::from_secs(3600)),
@@ -355,6 +430,21 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
             token: Some(info.token.clone()),
             api_key: Some(credentials.api_key.clone()),
             expired_token: Some(expired_token),
+            ..Target::default()
+        },
+        Suite::Mosaic => Target {
+            url: info
+                .ws_urls
+                .first()
+                .cloned()
+                .unwrap_or_else(|| format!("ws://{addr}/query")),
+            token: Some(info.token.clone()),
+            username: Some(credentials.username.clone()),
+            password: Some(credentials.password.clone()),
+            expect_data: true,
+            expired_token: Some(expired_token),
+            max_connections: Some(mosaic_model.controller_model().max_connections()),
+            status_token: Some(status_token),
             ..Target::default()
         },
     };

@@ -61,6 +61,8 @@ pub struct World {
     pub refused: HashMap<String, u16>,
     /// Robot: topics and tokens of the scenario.
     pub robot: crate::steps::robot::RobotState,
+    /// Mosaic: the session key of the first keepalive reply.
+    pub session_key: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for World {
@@ -89,6 +91,7 @@ impl World {
             last: String::new(),
             refused: HashMap::new(),
             robot: Default::default(),
+            session_key: None,
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod common;
 mod molecule;
+mod mosaic;
 pub(crate) mod robot;
 mod webmacs;
 mod webmacs_http;

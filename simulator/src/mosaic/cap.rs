@@ -50,6 +50,9 @@ pub async fn admit(
     mut request: Request,
     next: Next,
 ) -> Response {
+    if shared.faults.no_connection_cap {
+        return next.run(request).await;
+    }
     let admitted = match shared.controller.lock() {
         Ok(mut controller) => controller.admit(shared.clock.now()),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),

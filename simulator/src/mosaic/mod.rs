@@ -68,6 +68,8 @@ pub struct Shared {
     hub: Hub<Push>,
     /// Connections that subscribed to at least one channel: the show runs while any do.
     subscribed: AtomicUsize,
+    /// Deliberate deviations (all off by default).
+    faults: scenario::Faults,
 }
 
 impl std::fmt::Debug for Shared {
@@ -118,6 +120,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         identity,
         hub: Hub::new(QUEUE),
         subscribed: AtomicUsize::new(0),
+        faults: scenario.faults,
     });
     let tick = Duration::from_millis(scenario.rates.tick_ms.max(1));
     let tasks = vec![tokio::spawn(run_show(

@@ -32,6 +32,20 @@ pub struct Scenario {
     /// The project's groups.
     #[serde(default = "default_groups")]
     pub groups: Vec<Group>,
+    /// Deliberate deviations from the document, for checking a conformance harness.
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+/// Deliberate deviations from the document; all off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Admit every connection, breaking "MSC Controllers support a maximum of 8
+    /// simultaneous HTTP connections [...] once the maximum is reached the controller will
+    /// not accept further HTTP connections."
+    #[serde(default)]
+    pub no_connection_cap: bool,
 }
 
 /// The controller hardware (sets the connection cap).
@@ -221,6 +235,7 @@ impl Default for Scenario {
             timelines: default_timelines(),
             scenes: default_scenes(),
             groups: default_groups(),
+            faults: Faults::default(),
         }
     }
 }
