@@ -16,16 +16,16 @@ use telewire_conformance::TargetSpec;
 /// `TELEWIRE_<API>_*` environment variables (see the conformance README).
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The API: molecule or webmacs.
+    /// The API: molecule, webmacs or valtronics.
     #[arg(value_name = "API")]
     pub api: String,
-    /// The server: Molecule `wss://host/ws`; WebMACS the base `ws://host:port`.
+    /// The server: Molecule `wss://host/ws`; WebMACS and Valtronics the base `ws://host:port`.
     #[arg(long)]
     pub url: Option<String>,
     /// A token the server accepts (otherwise one is obtained by logging in).
     #[arg(long)]
     pub token: Option<String>,
-    /// Login user name (Molecule).
+    /// Login user name (Molecule, Valtronics).
     #[arg(long)]
     pub username: Option<String>,
     /// Login password.
@@ -40,7 +40,8 @@ pub struct CheckArgs {
     /// Molecule gateway id.
     #[arg(long)]
     pub gateway_id: Option<String>,
-    /// Molecule: the gateway streams data while a client is connected.
+    /// Molecule: the gateway streams data while a client is connected; Valtronics: devices
+    /// push telemetry.
     #[arg(long)]
     pub expect_data: bool,
     /// WebMACS: two or more enabled event public ids, comma-separated.
@@ -76,7 +77,7 @@ pub struct CheckArgs {
 pub async fn run(args: CheckArgs) -> ExitCode {
     let Some(suite) = Suite::from_name(&args.api) else {
         eprintln!(
-            "error: no conformance suite for '{}': expected molecule or webmacs",
+            "error: no conformance suite for '{}': expected molecule, webmacs or valtronics",
             args.api
         );
         return ExitCode::from(2);

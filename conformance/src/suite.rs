@@ -13,6 +13,8 @@ pub enum Suite {
     Molecule,
     /// `features/webmacs`.
     Webmacs,
+    /// `features/valtronics`.
+    Valtronics,
 }
 
 const MOLECULE: &[(&str, &str)] = &[
@@ -45,6 +47,25 @@ const WEBMACS: &[(&str, &str)] = &[
     ),
 ];
 
+const VALTRONICS: &[(&str, &str)] = &[
+    (
+        "features/valtronics/auth.feature",
+        include_str!("../../features/valtronics/auth.feature"),
+    ),
+    (
+        "features/valtronics/channels.feature",
+        include_str!("../../features/valtronics/channels.feature"),
+    ),
+    (
+        "features/valtronics/limits.feature",
+        include_str!("../../features/valtronics/limits.feature"),
+    ),
+    (
+        "features/valtronics/errors.feature",
+        include_str!("../../features/valtronics/errors.feature"),
+    ),
+];
+
 /// One rule of a suite: a scenario as written (an outline counts once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -63,14 +84,15 @@ pub struct Rule {
 }
 
 impl Suite {
-    /// Both suites.
-    pub const ALL: [Suite; 2] = [Suite::Molecule, Suite::Webmacs];
+    /// Every suite.
+    pub const ALL: [Suite; 3] = [Suite::Molecule, Suite::Webmacs, Suite::Valtronics];
 
-    /// `molecule` or `webmacs`.
+    /// `molecule`, `webmacs` or `valtronics`.
     pub fn name(self) -> &'static str {
         match self {
             Suite::Molecule => "molecule",
             Suite::Webmacs => "webmacs",
+            Suite::Valtronics => "valtronics",
         }
     }
 
@@ -86,6 +108,7 @@ impl Suite {
         match self {
             Suite::Molecule => MOLECULE,
             Suite::Webmacs => WEBMACS,
+            Suite::Valtronics => VALTRONICS,
         }
     }
 

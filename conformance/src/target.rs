@@ -104,6 +104,10 @@ impl Target {
     pub fn missing(&self, suite: Suite, need: &str) -> Option<String> {
         let var = |name: &str| format!("TELEWIRE_{}_{name}", suite.name().to_ascii_uppercase());
         match need {
+            "data" if suite == Suite::Valtronics && !self.expect_data => Some(format!(
+                "needs devices that push telemetry: set {}=1",
+                var("EXPECT_DATA")
+            )),
             "data" if !self.expect_data => Some(format!(
                 "needs a gateway that streams data: set {}=1",
                 var("EXPECT_DATA")
@@ -188,6 +192,29 @@ impl Target {
                 );
                 http::request(&url, "POST", Some("application/json"), None, &body).await?
             }
+            Suite::Valtronics => {
+                let user = self
+                    .username
+                    .as_deref()
+                    .ok_or("no user name to log in with")?;
+                let request = telewire_protocols::valtronics::http::LoginRequest {
+                    username: user.to_owned(),
+                    password: password.to_owned(),
+                };
+                let url = format!(
+                    "{}{}",
+                    self.http_base(),
+                    telewire_protocols::valtronics::http::LOGIN_PATH
+                );
+                http::request(
+                    &url,
+                    "POST",
+                    Some("application/json"),
+                    None,
+                    &request.to_text(),
+                )
+                .await?
+            }
         };
         if answer.status != 200 {
             return Err(format!("login refused with HTTP {}", answer.status));
@@ -237,6 +264,7 @@ fn split_list(value: &str) -> Vec<String> {
 pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String> {
     let mut opts = ServeOptions::ephemeral();
     opts.scenario.webmacs.rate = 0.0;
+    in_process_valtronics(&mut opts.scenario.valtronics);
     let credentials = Credentials::default();
     let events: Vec<String> = opts
         .scenario
@@ -249,6 +277,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
     let api = match suite {
         Suite::Molecule => Api::Molecule,
         Suite::Webmacs => Api::Webmacs,
+        Suite::Valtronics => Api::Valtronics,
     };
     // A token of the simulator's own issuer and secret that expired an hour ago.
     let secret = opts.jwt_secret.clone().unwrap_or_default();
@@ -259,7 +288,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
             .unwrap_or_default(),
     );
     let subject = match suite {
-        Suite::Molecule => credentials.username.clone(),
+        Suite::Molecule | Suite::Valtronics => credentials.username.clone(),
         Suite::Webmacs => credentials.email.clone(),
     };
     let expired_token = JwtAuthority::new(
@@ -312,6 +341,25 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
             expired_token: Some(expired_token),
             ..Target::default()
         },
+        Suite::Valtronics => Target {
+            url: format!("ws://{addr}"),
+            token: Some(info.token.clone()),
+            username: Some(credentials.username.clone()),
+            password: Some(credentials.password.clone()),
+            expect_data: true,
+            expired_token: Some(expired_token),
+            ..Target::default()
+        },
     };
     Ok((target, running))
+}
+
+/// The in-process Valtronics simulator: fast telemetry and system ticks, so that a
+/// scenario waits milliseconds for a push, and no cap on new connections per minute
+/// (the suite opens more than ten; `conformance/README.md` says how to run it against
+/// a real server).
+pub fn in_process_valtronics(scenario: &mut telewire_simulator::valtronics::Scenario) {
+    scenario.interval_ms = 50;
+    scenario.system_interval_ms = 100;
+    scenario.limits.new_connections_per_minute = 10_000;
 }

@@ -59,6 +59,8 @@ pub struct World {
     pub last: String,
     /// The HTTP status of a refused upgrade, by connection name.
     pub refused: HashMap<String, u16>,
+    /// Valtronics: a device id and one of its metrics, learned from a push.
+    pub learned: Option<(u64, String)>,
 }
 
 impl std::fmt::Debug for World {
@@ -86,6 +88,7 @@ impl World {
             http_answer: None,
             last: String::new(),
             refused: HashMap::new(),
+            learned: None,
         }
     }
 

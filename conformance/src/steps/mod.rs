@@ -2,5 +2,6 @@
 
 mod common;
 mod molecule;
+mod valtronics;
 mod webmacs;
 mod webmacs_http;
