@@ -354,12 +354,18 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
     Ok((target, running))
 }
 
-/// The in-process Valtronics simulator: fast telemetry and system ticks, so that a
-/// scenario waits milliseconds for a push, and no cap on new connections per minute
-/// (the suite opens more than ten; `conformance/README.md` says how to run it against
-/// a real server).
+/// The in-process Valtronics simulator: fast telemetry and system ticks and flapping
+/// devices that flap often, so that a scenario waits milliseconds for a push, and no cap
+/// on new connections per minute (the suite opens more than ten; `conformance/README.md`
+/// says how to run it against a real server).
 pub fn in_process_valtronics(scenario: &mut telewire_simulator::valtronics::Scenario) {
     scenario.interval_ms = 50;
     scenario.system_interval_ms = 100;
     scenario.limits.new_connections_per_minute = 10_000;
+    for device in &mut scenario.devices {
+        if device.flap_every > 0 {
+            device.flap_every = 4;
+            device.offline_ticks = 2;
+        }
+    }
 }

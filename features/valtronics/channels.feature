@@ -18,6 +18,36 @@ Feature: Valtronics channels and subscriptions
     Then a system_status_update arrives
     And the last system_status_update has numeric metrics and an ISO 8601 timestamp
 
+  @valtronics.channels.alert @must @server @needs.data
+  Scenario: An alerts subscription receives alert messages of the documented shape
+    Spec: "Alerts Channel ... Message Format: {"type": "alert", "channel": "alerts", "alert_id": 123, "device_id": 1, "severity": "critical", "title": "High Temperature Alert", "message": "Temperature exceeds safe threshold", "timestamp": "2024-01-01T12:00:00Z", "metadata": {...}}".
+    Given the client is authenticated on the /ws endpoint
+    When the client subscribes with {"type":"subscribe","channel":"alerts"}
+    Then an alert arrives
+    And the last alert has the documented fields and an ISO 8601 timestamp
+
+  @valtronics.channels.device_status_update @must @server @needs.data
+  Scenario: A devices subscription receives device_status_update messages of the documented shape
+    Spec: "Device Status Channel ... Message Format: {"type": "device_status_update", "channel": "devices", "device_id": 1, "old_status": "online", "new_status": "offline", "timestamp": "2024-01-01T12:00:00Z", "reason": "Connection lost", "metadata": {...}}".
+    Given the client is authenticated on the /ws endpoint
+    When the client subscribes with {"type":"subscribe","channel":"devices"}
+    Then a device_status_update arrives
+    And the last device_status_update has the documented fields and an ISO 8601 timestamp
+
+  @valtronics.channels.severity_filter @must @server @needs.data
+  Scenario: A severity filter limits alerts to that severity
+    Spec: "Alerts Channel ... Subscription Options: severity: Alert severity filter (optional)".
+    Given the client is authenticated on the /ws endpoint
+    When the client subscribes with {"type":"subscribe","channel":"alerts","filters":{"severity":["warning"]}}
+    Then the next 2 alert messages have severity "warning"
+
+  @valtronics.channels.status_types_filter @must @server @needs.data
+  Scenario: A status_types filter limits device_status_update to those new statuses
+    Spec: "Device Status Channel ... Subscription Options: status_types: Array of status types to monitor".
+    Given the client is authenticated on the /ws endpoint
+    When the client subscribes with {"type":"subscribe","channel":"devices","filters":{"status_types":["offline"]}}
+    Then the next 2 device_status_update messages have new_status "offline"
+
   @valtronics.channels.subscribe_accepted @must @server
   Scenario Outline: The documented <channel> subscription (<style>) is accepted
     Spec: "Subscription Message {"type": "subscribe", "channel": "channel-name", "device_id": 1, "filters": {"metrics": ["temperature", "humidity"]}}" with each channel's "Example Subscription".
@@ -78,6 +108,19 @@ Feature: Valtronics channels and subscriptions
     And the client authenticates with the configured token
     And the server answers with a successful auth_response
     Then a telemetry_update arrives
+
+  @valtronics.channels.specialised_alerts_devices @must @server @needs.data
+  Scenario Outline: The <endpoint> endpoint pushes <push> once authenticated, without a subscribe
+    Spec: "Specialized Endpoints: Alert Notifications: ws://localhost:8000/ws/alerts; Device Status: ws://localhost:8000/ws/devices".
+    When the client connects to the <endpoint> endpoint
+    And the client authenticates with the configured token
+    And the server answers with a successful auth_response
+    Then <article> <push> arrives
+
+    Examples:
+      | endpoint    | article | push                 |
+      | /ws/alerts  | an      | alert                |
+      | /ws/devices | a       | device_status_update |
 
   @valtronics.channels.specialised_system @must @server
   Scenario: The system endpoint pushes system_status_update once authenticated, without a subscribe

@@ -352,11 +352,13 @@ async fn error_reply(world: &mut World, code: String) -> StepResult {
     }
 }
 
-#[given("a telemetry_update arrives")]
-#[when("a telemetry_update arrives")]
-#[then("a telemetry_update arrives")]
-async fn telemetry_arrives(world: &mut World) -> StepResult {
-    let message = push_of(world, "telemetry_update").await?;
+#[given(
+    regex = r"^an? (telemetry_update|system_status_update|alert|device_status_update) arrives$"
+)]
+#[when(regex = r"^an? (telemetry_update|system_status_update|alert|device_status_update) arrives$")]
+#[then(regex = r"^an? (telemetry_update|system_status_update|alert|device_status_update) arrives$")]
+async fn push_arrives(world: &mut World, message_type: String) -> StepResult {
+    let message = push_of(world, &message_type).await?;
     world
         .stream_messages
         .push(serde_json::from_str(&message.to_text()).map_err(|e| e.to_string())?);
@@ -398,17 +400,6 @@ async fn telemetry_shape(world: &mut World) -> StepResult {
     Ok(())
 }
 
-#[given("a system_status_update arrives")]
-#[when("a system_status_update arrives")]
-#[then("a system_status_update arrives")]
-async fn system_arrives(world: &mut World) -> StepResult {
-    let message = push_of(world, "system_status_update").await?;
-    world
-        .stream_messages
-        .push(serde_json::from_str(&message.to_text()).map_err(|e| e.to_string())?);
-    Ok(())
-}
-
 #[given("the last system_status_update has numeric metrics and an ISO 8601 timestamp")]
 #[when("the last system_status_update has numeric metrics and an ISO 8601 timestamp")]
 #[then("the last system_status_update has numeric metrics and an ISO 8601 timestamp")]
@@ -430,6 +421,89 @@ async fn system_shape(world: &mut World) -> StepResult {
             "expected timestamp in ISO 8601 (2024-01-01T12:00:00Z); observed {:?}",
             update.timestamp
         ));
+    }
+    Ok(())
+}
+
+#[given("the last alert has the documented fields and an ISO 8601 timestamp")]
+#[when("the last alert has the documented fields and an ISO 8601 timestamp")]
+#[then("the last alert has the documented fields and an ISO 8601 timestamp")]
+async fn alert_shape(world: &mut World) -> StepResult {
+    let ServerMessage::Alert(alert) = last_of(world, "alert")? else {
+        return Err("the last push is not an alert".into());
+    };
+    if alert.channel != Channel::ALERTS {
+        return Err(format!(
+            "expected \"channel\":\"alerts\"; observed {:?}",
+            alert.channel.as_str()
+        ));
+    }
+    if !alert.severity.is_known() {
+        return Err(format!(
+            "expected a documented severity (critical, warning); observed {:?}",
+            alert.severity.as_str()
+        ));
+    }
+    if !is_iso8601(&alert.timestamp) {
+        return Err(format!(
+            "expected timestamp in ISO 8601 (2024-01-01T12:00:00Z); observed {:?}",
+            alert.timestamp
+        ));
+    }
+    Ok(())
+}
+
+#[given("the last device_status_update has the documented fields and an ISO 8601 timestamp")]
+#[when("the last device_status_update has the documented fields and an ISO 8601 timestamp")]
+#[then("the last device_status_update has the documented fields and an ISO 8601 timestamp")]
+async fn device_status_shape(world: &mut World) -> StepResult {
+    let ServerMessage::DeviceStatusUpdate(update) = last_of(world, "device_status_update")? else {
+        return Err("the last push is not a device_status_update".into());
+    };
+    if update.channel != Channel::DEVICES {
+        return Err(format!(
+            "expected \"channel\":\"devices\"; observed {:?}",
+            update.channel.as_str()
+        ));
+    }
+    if !is_iso8601(&update.timestamp) {
+        return Err(format!(
+            "expected timestamp in ISO 8601 (2024-01-01T12:00:00Z); observed {:?}",
+            update.timestamp
+        ));
+    }
+    Ok(())
+}
+
+#[given(
+    regex = r#"^the next (\d+) (alert|device_status_update) messages have (severity|new_status) "(.*)"$"#
+)]
+#[when(
+    regex = r#"^the next (\d+) (alert|device_status_update) messages have (severity|new_status) "(.*)"$"#
+)]
+#[then(
+    regex = r#"^the next (\d+) (alert|device_status_update) messages have (severity|new_status) "(.*)"$"#
+)]
+async fn filtered_pushes(
+    world: &mut World,
+    count: usize,
+    message_type: String,
+    field: String,
+    value: String,
+) -> StepResult {
+    for _ in 0..count {
+        let message = push_of(world, &message_type).await?;
+        let got = match &message {
+            ServerMessage::Alert(alert) => alert.severity.as_str().to_owned(),
+            ServerMessage::DeviceStatusUpdate(update) => update.new_status.as_str().to_owned(),
+            _ => String::new(),
+        };
+        if got != value {
+            return Err(format!(
+                "expected only {message_type} messages with {field} {value:?}; observed {}",
+                message.to_text()
+            ));
+        }
     }
     Ok(())
 }
