@@ -1,5 +1,8 @@
 //! Valtronics steps: auth message, channels and filters, keep-alive, limits, error replies.
 
+use std::time::Duration;
+use std::time::Instant;
+
 use cucumber::given;
 use cucumber::then;
 use cucumber::when;
@@ -18,6 +21,7 @@ use telewire_protocols::valtronics::Subscribe;
 use telewire_simulator::wsclient::Incoming;
 
 use crate::world::StepResult;
+use crate::world::WAIT;
 use crate::world::World;
 use crate::world::describe;
 
@@ -45,7 +49,12 @@ fn is_push(message: &ServerMessage) -> bool {
 
 /// The next message, decoded through the protocol's codec.
 async fn next(world: &mut World) -> Result<Got, String> {
-    match world.recv(CLIENT).await? {
+    next_within(world, WAIT).await
+}
+
+/// [`next`], waiting at most `wait`.
+async fn next_within(world: &mut World, wait: Duration) -> Result<Got, String> {
+    match world.recv_within(CLIENT, wait).await? {
         Incoming::Text(text) => ServerMessage::decode(&text).map(Got::Message).map_err(|e| {
             format!("the message does not decode as a documented server message ({e}): {text}")
         }),
@@ -57,10 +66,18 @@ async fn next(world: &mut World) -> Result<Got, String> {
     }
 }
 
+/// What is left of [`WAIT`] since `started`: loops that skip pushes end within it.
+fn left(started: Instant) -> Result<Duration, String> {
+    WAIT.checked_sub(started.elapsed())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("the expected message did not arrive within {WAIT:?}"))
+}
+
 /// The next message that is not a data push.
 async fn next_reply(world: &mut World) -> Result<Got, String> {
+    let started = Instant::now();
     loop {
-        match next(world).await? {
+        match next_within(world, left(started)?).await? {
             Got::Message(message) if is_push(&message) => {}
             other => return Ok(other),
         }
@@ -94,8 +111,9 @@ async fn authenticate(world: &mut World, token: String) -> StepResult {
 /// An error reply or a close on the way fails.
 async fn barrier(world: &mut World) -> StepResult {
     send(world, Ping { timestamp: None }).await?;
+    let started = Instant::now();
     loop {
-        match next(world).await? {
+        match next_within(world, left(started)?).await? {
             Got::Message(ServerMessage::Pong(_)) => return Ok(()),
             Got::Message(ServerMessage::Error(error)) => {
                 return Err(format!(
@@ -116,8 +134,9 @@ async fn barrier(world: &mut World) -> StepResult {
 
 /// Reads until a push of `message_type`; an error reply or a close fails.
 async fn push_of(world: &mut World, message_type: &str) -> Result<ServerMessage, String> {
+    let started = Instant::now();
     loop {
-        match next(world).await? {
+        match next_within(world, left(started)?).await? {
             Got::Message(message) if message.message_type() == message_type => {
                 return Ok(message);
             }
@@ -512,8 +531,9 @@ async fn filtered_pushes(
 #[when("a system_status_update arrives with no telemetry_update before it")]
 #[then("a system_status_update arrives with no telemetry_update before it")]
 async fn system_without_telemetry(world: &mut World) -> StepResult {
+    let started = Instant::now();
     loop {
-        match next(world).await? {
+        match next_within(world, left(started)?).await? {
             Got::Message(ServerMessage::SystemStatusUpdate(_)) => return Ok(()),
             Got::Message(ServerMessage::TelemetryUpdate(update)) => {
                 return Err(format!(
