@@ -16,17 +16,17 @@ use telewire_conformance::TargetSpec;
 /// `TELEWIRE_<API>_*` environment variables (see the conformance README).
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The API: molecule, webmacs, mosaic or robot.
+    /// The API: molecule, webmacs, valtronics, mosaic or robot.
     #[arg(value_name = "API")]
     pub api: String,
-    /// The server: Molecule `wss://host/ws`; WebMACS the base `ws://host:port`; Mosaic
-    /// `ws://controller/query`; robot `wss://host/wss`.
+    /// The server: Molecule `wss://host/ws`; WebMACS and Valtronics the base
+    /// `ws://host:port`; Mosaic `ws://controller/query`; robot `wss://host/wss`.
     #[arg(long)]
     pub url: Option<String>,
     /// A token the server accepts (otherwise one is obtained by logging in).
     #[arg(long)]
     pub token: Option<String>,
-    /// Login user name (Molecule, Mosaic).
+    /// Login user name (Molecule, Valtronics, Mosaic).
     #[arg(long)]
     pub username: Option<String>,
     /// Login password.
@@ -41,8 +41,8 @@ pub struct CheckArgs {
     /// Molecule gateway id.
     #[arg(long)]
     pub gateway_id: Option<String>,
-    /// Molecule: the gateway streams data while a client is connected. Mosaic: the show
-    /// changes while a client is subscribed (broadcasts arrive).
+    /// Molecule: the gateway streams data while a client is connected; Valtronics: devices
+    /// push telemetry; Mosaic: the show changes while a client is subscribed.
     #[arg(long)]
     pub expect_data: bool,
     /// WebMACS: two or more enabled event public ids, comma-separated.
@@ -90,7 +90,7 @@ pub struct CheckArgs {
 pub async fn run(args: CheckArgs) -> ExitCode {
     let Some(suite) = Suite::from_name(&args.api) else {
         eprintln!(
-            "error: no conformance suite for '{}': expected molecule, webmacs, mosaic or robot",
+            "error: no conformance suite for '{}': expected molecule, webmacs, valtronics, mosaic or robot",
             args.api
         );
         return ExitCode::from(2);

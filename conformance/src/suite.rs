@@ -17,6 +17,8 @@ pub enum Suite {
     Robot,
     /// `features/mosaic`.
     Mosaic,
+    /// `features/valtronics`.
+    Valtronics,
 }
 
 const MOLECULE: &[(&str, &str)] = &[
@@ -87,6 +89,25 @@ const MOSAIC: &[(&str, &str)] = &[
     ),
 ];
 
+const VALTRONICS: &[(&str, &str)] = &[
+    (
+        "features/valtronics/auth.feature",
+        include_str!("../../features/valtronics/auth.feature"),
+    ),
+    (
+        "features/valtronics/channels.feature",
+        include_str!("../../features/valtronics/channels.feature"),
+    ),
+    (
+        "features/valtronics/limits.feature",
+        include_str!("../../features/valtronics/limits.feature"),
+    ),
+    (
+        "features/valtronics/errors.feature",
+        include_str!("../../features/valtronics/errors.feature"),
+    ),
+];
+
 /// One rule of a suite: a scenario as written (an outline counts once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -106,15 +127,22 @@ pub struct Rule {
 
 impl Suite {
     /// Every suite.
-    pub const ALL: [Suite; 4] = [Suite::Molecule, Suite::Webmacs, Suite::Mosaic, Suite::Robot];
+    pub const ALL: [Suite; 5] = [
+        Suite::Molecule,
+        Suite::Webmacs,
+        Suite::Valtronics,
+        Suite::Mosaic,
+        Suite::Robot,
+    ];
 
-    /// `molecule`, `webmacs` or `mosaic`.
+    /// `molecule`, `webmacs`, `valtronics`, `mosaic` or `robot`.
     pub fn name(self) -> &'static str {
         match self {
             Suite::Molecule => "molecule",
             Suite::Webmacs => "webmacs",
             Suite::Robot => "robot",
             Suite::Mosaic => "mosaic",
+            Suite::Valtronics => "valtronics",
         }
     }
 
@@ -132,6 +160,7 @@ impl Suite {
             Suite::Webmacs => WEBMACS,
             Suite::Robot => ROBOT,
             Suite::Mosaic => MOSAIC,
+            Suite::Valtronics => VALTRONICS,
         }
     }
 

@@ -117,6 +117,10 @@ impl Target {
     pub fn missing(&self, suite: Suite, need: &str) -> Option<String> {
         let var = |name: &str| format!("TELEWIRE_{}_{name}", suite.name().to_ascii_uppercase());
         match need {
+            "data" if suite == Suite::Valtronics && !self.expect_data => Some(format!(
+                "needs devices that push telemetry: set {}=1",
+                var("EXPECT_DATA")
+            )),
             "data" if !self.expect_data => Some(format!(
                 "needs a gateway that streams data: set {}=1",
                 var("EXPECT_DATA")
@@ -264,6 +268,29 @@ impl Target {
                 .map(|r| r.token)
                 .map_err(|e| format!("the login answer is not {{\"token\": ...}}: {e}"));
             }
+            Suite::Valtronics => {
+                let user = self
+                    .username
+                    .as_deref()
+                    .ok_or("no user name to log in with")?;
+                let request = telewire_protocols::valtronics::http::LoginRequest {
+                    username: user.to_owned(),
+                    password: password.to_owned(),
+                };
+                let url = format!(
+                    "{}{}",
+                    self.http_base(),
+                    telewire_protocols::valtronics::http::LOGIN_PATH
+                );
+                http::request(
+                    &url,
+                    "POST",
+                    Some("application/json"),
+                    None,
+                    &request.to_text(),
+                )
+                .await?
+            }
         };
         if answer.status != 200 {
             return Err(format!("login refused with HTTP {}", answer.status));
@@ -338,6 +365,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
     // Mosaic: a show event (timeline, scene, beacon, remote device) on about every tick,
     // so that each event-driven channel broadcasts well within a scenario's time bound.
     opts.scenario.mosaic.rates.event_ms = opts.scenario.mosaic.rates.tick_ms;
+    in_process_valtronics(&mut opts.scenario.valtronics);
     let credentials = Credentials::default();
     let mosaic_model = opts.scenario.mosaic.model;
     let events: Vec<String> = opts
@@ -353,6 +381,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
         Suite::Webmacs => Api::Webmacs,
         Suite::Robot => Api::Robot,
         Suite::Mosaic => Api::Mosaic,
+        Suite::Valtronics => Api::Valtronics,
     };
     // A token of the simulator's own issuer and secret that expired an hour ago.
     let secret = opts.jwt_secret.clone().unwrap_or_default();
@@ -363,7 +392,7 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
             .unwrap_or_default(),
     );
     let subject = match suite {
-        Suite::Molecule => credentials.username.clone(),
+        Suite::Molecule | Suite::Valtronics => credentials.username.clone(),
         Suite::Webmacs => credentials.email.clone(),
         Suite::Robot => credentials.username.clone(),
         Suite::Mosaic => credentials.username.clone(),
@@ -425,6 +454,15 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
             expired_token: Some(expired_token),
             ..Target::default()
         },
+        Suite::Valtronics => Target {
+            url: format!("ws://{addr}"),
+            token: Some(info.token.clone()),
+            username: Some(credentials.username.clone()),
+            password: Some(credentials.password.clone()),
+            expect_data: true,
+            expired_token: Some(expired_token),
+            ..Target::default()
+        },
         Suite::Robot => Target {
             url: format!("ws://{addr}{}", telewire_protocols::robot::WS_PATHS[0]),
             token: Some(info.token.clone()),
@@ -449,4 +487,20 @@ pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String>
         },
     };
     Ok((target, running))
+}
+
+/// The in-process Valtronics simulator: fast telemetry and system ticks and flapping
+/// devices that flap often, so that a scenario waits milliseconds for a push, and no cap
+/// on new connections per minute (the suite opens more than ten; `conformance/README.md`
+/// says how to run it against a real server).
+pub fn in_process_valtronics(scenario: &mut telewire_simulator::valtronics::Scenario) {
+    scenario.interval_ms = 50;
+    scenario.system_interval_ms = 100;
+    scenario.limits.new_connections_per_minute = 10_000;
+    for device in &mut scenario.devices {
+        if device.flap_every > 0 {
+            device.flap_every = 4;
+            device.offline_ticks = 2;
+        }
+    }
 }

@@ -63,6 +63,8 @@ pub struct World {
     pub robot: crate::steps::robot::RobotState,
     /// Mosaic: the session key of the first keepalive reply.
     pub session_key: Option<Vec<u8>>,
+    /// Valtronics: a device id and one of its metrics, learned from a push.
+    pub learned: Option<(u64, String)>,
 }
 
 impl std::fmt::Debug for World {
@@ -92,6 +94,7 @@ impl World {
             refused: HashMap::new(),
             robot: Default::default(),
             session_key: None,
+            learned: None,
         }
     }
 

@@ -28,7 +28,7 @@ Feature: Robot error replies and limits
   Scenario: A binary frame gets the error reply unsupported_frame
     Spec: The document's clients send JSON text ("JSON.stringify", "json.dumps"); a binary frame is refused with an error reply (the simulator's choice).
     Given a connected client
-    When the client sends a binary message
+    When the client sends a binary frame to the broker
     Then the client receives the error reply "unsupported_frame"
     And the connection stays open and serves a publish
 

@@ -4,5 +4,6 @@ mod common;
 mod molecule;
 mod mosaic;
 pub(crate) mod robot;
+mod valtronics;
 mod webmacs;
 mod webmacs_http;

@@ -458,7 +458,7 @@ async fn client_sends(world: &mut World, text: String) -> StepResult {
     world.send_text(CLIENT, &text).await
 }
 
-#[when("the client sends a binary message")]
+#[when("the client sends a binary frame to the broker")]
 async fn client_sends_binary(world: &mut World) -> StepResult {
     world.send_binary(CLIENT, b"{}".to_vec()).await
 }
