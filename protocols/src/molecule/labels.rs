@@ -12,10 +12,34 @@ use super::telemetry::TelemetryItem;
 ///
 /// Like the document's `if (item.lbl) labels[item.key] = item.lbl`, an empty label is not
 /// cached (an empty string is falsy in JavaScript).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Frames of one gateway repeat the same keys in the same order, so [`LabelCache::resolve`]
+/// remembers which cached key each position of the last frame held: an item whose key
+/// matches its position's is resolved with one string comparison, and only a new or moved
+/// key is looked up in the (SipHash, collision-resistant) map.
+#[derive(Debug, Clone, Default)]
 pub struct LabelCache {
-    labels: HashMap<String, String>,
+    /// Key to its slot in `slots`.
+    index: HashMap<String, usize>,
+    /// (key, label) pairs, in the order the keys were first labelled.
+    slots: Vec<(String, String)>,
+    /// For each item position of the last resolved frame, the slot its key held, if any.
+    recent: Vec<Option<usize>>,
 }
+
+impl PartialEq for LabelCache {
+    /// Two caches are equal when they hold the same labels (what was resolved recently is
+    /// only a speed-up).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .slots
+                .iter()
+                .all(|(key, label)| other.get(key) == Some(label.as_str()))
+    }
+}
+
+impl Eq for LabelCache {}
 
 impl LabelCache {
     /// An empty cache.
@@ -25,16 +49,46 @@ impl LabelCache {
 
     /// Caches `item`'s label when it has a non-empty one.
     pub fn observe(&mut self, item: &TelemetryItem<'_>) {
-        if let Some(lbl) = item.lbl.as_deref().filter(|l| !l.is_empty())
-            && self.labels.get(&*item.key).map(String::as_str) != Some(lbl)
-        {
-            self.labels.insert(item.key.to_string(), lbl.to_owned());
+        let slot = self.index.get(&*item.key).copied();
+        self.learn(slot, item);
+    }
+
+    /// Caches `item`'s non-empty label in `slot` (the key's, if it has one); the key's slot
+    /// afterwards.
+    fn learn(&mut self, slot: Option<usize>, item: &TelemetryItem<'_>) -> Option<usize> {
+        let Some(lbl) = item.lbl.as_deref().filter(|l| !l.is_empty()) else {
+            return slot;
+        };
+        match slot.and_then(|s| self.slots.get_mut(s)) {
+            Some((_, label)) => {
+                if label != lbl {
+                    lbl.clone_into(label);
+                }
+                slot
+            }
+            None => {
+                let slot = self.slots.len();
+                self.slots.push((item.key.to_string(), lbl.to_owned()));
+                self.index.insert(item.key.to_string(), slot);
+                Some(slot)
+            }
         }
+    }
+
+    /// The slot of `key`, trying first the one position `at` held in the last frame.
+    fn slot_at(&self, at: usize, key: &str) -> Option<usize> {
+        if let Some(&Some(slot)) = self.recent.get(at)
+            && self.slots.get(slot).is_some_and(|(k, _)| k == key)
+        {
+            return Some(slot);
+        }
+        self.index.get(key).copied()
     }
 
     /// The cached label of `key`, if one was seen.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
+        let slot = self.index.get(key)?;
+        self.slots.get(*slot).map(|(_, label)| label.as_str())
     }
 
     /// "labels[item.key] ?? item.key": the cached label, or the key itself.
@@ -60,28 +114,50 @@ impl LabelCache {
 
     /// Caches every label in `telemetry`, then yields each item with its resolved label,
     /// borrowing both (no allocation per item; [`LabelCache::apply`] is the owning form).
+    ///
+    /// As in the document's loop, an item with a non-empty label resolves to it, and an
+    /// item whose key has no cached label when it is reached resolves to its key. Any
+    /// other item resolves to its key's label as cached once the whole frame was seen:
+    /// that differs from [`LabelCache::apply`] only when one frame labels a key twice,
+    /// differently, around an unlabelled occurrence.
     pub fn resolve<'s>(
         &'s mut self,
         telemetry: &'s Telemetry<'_>,
     ) -> impl Iterator<Item = (&'s str, &'s TelemetryItem<'s>)> + 's {
-        for item in &telemetry.items {
-            self.observe(item);
+        let mut recent = std::mem::take(&mut self.recent);
+        recent.resize(telemetry.items.len(), None);
+        for (at, item) in telemetry.items.iter().enumerate() {
+            let slot = self.slot_at(at, &item.key);
+            let slot = self.learn(slot, item);
+            if let Some(entry) = recent.get_mut(at) {
+                *entry = slot;
+            }
         }
+        self.recent = recent;
         let cache: &'s Self = self;
-        telemetry
-            .items
-            .iter()
-            .map(move |item| (cache.label_for(&item.key), item))
+        telemetry.items.iter().enumerate().map(move |(at, item)| {
+            if let Some(lbl) = item.lbl.as_deref().filter(|l| !l.is_empty()) {
+                return (lbl, item);
+            }
+            let label = cache
+                .recent
+                .get(at)
+                .copied()
+                .flatten()
+                .and_then(|slot| cache.slots.get(slot))
+                .map_or(&*item.key, |(_, label)| label.as_str());
+            (label, item)
+        })
     }
 
     /// Number of cached labels.
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.slots.len()
     }
 
     /// Whether no label is cached.
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.slots.is_empty()
     }
 }
 

@@ -665,3 +665,95 @@ fn client_and_server_talk_end_to_end() {
         .collect();
     assert_eq!(labels, ["State of Charge", "State of Charge", "all good"]);
 }
+
+/// Frames of up to six items whose keys come from a small set (so positions repeat, move
+/// and change between frames), each with no label, an empty one or one of a few labels.
+fn label_frames(distinct_keys: bool) -> impl Strategy<Value = Vec<Vec<(u8, Option<u8>)>>> {
+    let item = (0u8..6, proptest::option::of(0u8..3));
+    proptest::collection::vec(proptest::collection::vec(item, 0..6), 1..12).prop_map(
+        move |frames| {
+            if !distinct_keys {
+                return frames;
+            }
+            frames
+                .into_iter()
+                .map(|items| {
+                    let mut seen = std::collections::BTreeSet::new();
+                    items.into_iter().filter(|(k, _)| seen.insert(*k)).collect()
+                })
+                .collect()
+        },
+    )
+}
+
+fn label_telemetry(items: &[(u8, Option<u8>)]) -> crate::molecule::Telemetry<'static> {
+    const LABELS: [&str; 3] = ["", "Voltage", "State of Charge"];
+    crate::molecule::Telemetry::new(
+        items
+            .iter()
+            .map(|(key, lbl)| {
+                let item = crate::molecule::TelemetryItem::new(format!("k{key}"), "1");
+                match lbl.and_then(|l| LABELS.get(usize::from(l))) {
+                    Some(l) => item.with_label(*l),
+                    None => item,
+                }
+            })
+            .collect(),
+    )
+}
+
+proptest! {
+    /// The positional fast path of `resolve` gives the labels of the document's loop
+    /// (`apply`) whenever a frame does not repeat a key, and leaves the same cache.
+    #[test]
+    fn resolve_matches_the_sequential_label_loop(frames in label_frames(true)) {
+        let mut owning = crate::molecule::LabelCache::new();
+        let mut borrowing = crate::molecule::LabelCache::new();
+        for items in &frames {
+            let telemetry = label_telemetry(items);
+            let expected: Vec<(String, String)> = owning
+                .apply(&telemetry)
+                .into_iter()
+                .map(|r| (r.label, r.key))
+                .collect();
+            let resolved: Vec<(String, String)> = borrowing
+                .resolve(&telemetry)
+                .map(|(label, item)| (label.to_owned(), item.key.to_string()))
+                .collect();
+            prop_assert_eq!(resolved, expected);
+            prop_assert_eq!(&borrowing, &owning);
+        }
+    }
+
+    /// With repeated keys, an item with its own label still resolves to it, an item whose
+    /// key had no label yet to its key, every other item to its key's label once the frame
+    /// was seen; the cache ends as the sequential loop leaves it.
+    #[test]
+    fn resolve_with_repeated_keys_keeps_own_labels(frames in label_frames(false)) {
+        let mut owning = crate::molecule::LabelCache::new();
+        let mut borrowing = crate::molecule::LabelCache::new();
+        for items in &frames {
+            let telemetry = label_telemetry(items);
+            let mut labelled_when_reached = Vec::new();
+            for item in &telemetry.items {
+                owning.observe(item);
+                labelled_when_reached.push(owning.get(&item.key).is_some());
+            }
+            let resolved: Vec<String> = borrowing
+                .resolve(&telemetry)
+                .map(|(label, _)| label.to_owned())
+                .collect();
+            prop_assert_eq!(&borrowing, &owning);
+            for ((item, label), labelled) in
+                telemetry.items.iter().zip(&resolved).zip(labelled_when_reached)
+            {
+                let expected = match item.lbl.as_deref().filter(|l| !l.is_empty()) {
+                    Some(own) => own,
+                    None if labelled => owning.label_for(&item.key),
+                    None => &item.key,
+                };
+                prop_assert_eq!(label.as_str(), expected);
+            }
+        }
+    }
+}
