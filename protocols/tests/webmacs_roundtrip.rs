@@ -424,6 +424,8 @@ fn entry_text() -> impl Strategy<Value = String> {
         Just("[1]".to_owned()),
         Just("{}".to_owned()),
         any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        Just("\"abc\\u002d123\"".to_owned()),
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(|f| format!("{f:e}")),

@@ -187,34 +187,36 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<BatchEntry, A::Error> {
-        // Typed slots for the two fields; every field is also kept as received until the
-        // entry is known to be valid (later duplicates win, as in a JSON tree).
-        let mut value: Option<Value> = None;
-        let mut event: Option<Value> = None;
+        // Typed slots for the two fields (numbers and strings are read without building a
+        // JSON tree, strings borrowed when they hold no escapes); every other field is kept
+        // as received until the entry is known to be valid (later duplicates win, as in a
+        // JSON tree).
+        let mut value: Option<Field<'de>> = None;
+        let mut event: Option<Field<'de>> = None;
         let mut rest = serde_json::Map::new();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let field = map.next_value::<Value>()?;
             match &*key {
-                "value" => value = Some(field),
-                "event_public_id" => event = Some(field),
+                "value" => value = Some(map.next_value::<Field<'de>>()?),
+                "event_public_id" => event = Some(map.next_value::<Field<'de>>()?),
                 _ => {
+                    let field = map.next_value::<Value>()?;
                     rest.insert(key.into_owned(), field);
                 }
             }
         }
-        if let (Some(Value::Number(n)), Some(Value::String(id))) = (&value, &event)
+        if let (Some(Field::Number(n)), Some(Field::Str(id))) = (&value, &mut event)
             && let Some(reading) = n.as_f64().and_then(Reading::new)
         {
             return Ok(BatchEntry::Valid(Datapoint {
                 value: reading,
-                event_public_id: EventPublicId(id.clone()),
+                event_public_id: EventPublicId(std::mem::take(id).into_owned()),
             }));
         }
         if let Some(v) = value {
-            rest.insert("value".to_owned(), v);
+            rest.insert("value".to_owned(), v.into_value());
         }
         if let Some(e) = event {
-            rest.insert("event_public_id".to_owned(), e);
+            rest.insert("event_public_id".to_owned(), e.into_value());
         }
         Ok(Self::other(Value::Object(rest)))
     }
@@ -249,6 +251,82 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<BatchEntry, E> {
         Ok(Self::other(Value::Null))
+    }
+}
+
+/// A field of a batch entry as received: the number or string a valid entry needs, read
+/// directly, or any other JSON value.
+enum Field<'de> {
+    Number(serde_json::Number),
+    Str(std::borrow::Cow<'de, str>),
+    Other(Value),
+}
+
+impl Field<'_> {
+    /// The field as a JSON tree (what [`BatchEntry::classify`] keeps of an invalid entry).
+    fn into_value(self) -> Value {
+        match self {
+            Field::Number(n) => Value::Number(n),
+            Field::Str(s) => Value::String(s.into_owned()),
+            Field::Other(v) => v,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Field<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Field<'de>, E> {
+                Ok(Field::Number(v.into()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Field<'de>, E> {
+                Ok(Field::Number(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Field<'de>, E> {
+                Ok(
+                    serde_json::Number::from_f64(v)
+                        .map_or(Field::Other(Value::Null), Field::Number),
+                )
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field::Str(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Field<'de>, E> {
+                Ok(Field::Str(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Field<'de>, E> {
+                Ok(Field::Str(std::borrow::Cow::Owned(v)))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Field<'de>, E> {
+                Ok(Field::Other(Value::Bool(v)))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Field<'de>, E> {
+                Ok(Field::Other(Value::Null))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Field<'de>, E> {
+                Ok(Field::Other(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Field<'de>, A::Error> {
+                Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Field::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Field<'de>, A::Error> {
+                Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Field::Other)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
