@@ -19,6 +19,7 @@ pub mod limits;
 pub mod molecule;
 pub mod mosaic;
 pub mod robot;
+mod scan;
 pub mod session;
 pub mod time;
 pub mod urlencoded;

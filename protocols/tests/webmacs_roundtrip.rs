@@ -496,3 +496,40 @@ proptest! {
         prop_assert_eq!(ClientMessage::decode(&text), ClientMessage::decode_general(&text));
     }
 }
+
+/// Batches of the documented shape (the scanned fast path): numbers in every JSON form,
+/// ids with and without escapes, members in either order, whitespace anywhere.
+fn documented_batch() -> impl Strategy<Value = String> {
+    let number = prop_oneof![
+        "-?(0|[1-9][0-9]{0,22})(\\.[0-9]{1,18})?([eE][+-]?[0-9]{1,3})?",
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| f.to_string()),
+    ];
+    let id = prop_oneof![
+        "[a-z0-9-]{0,12}".prop_map(|s| format!("\"{s}\"")),
+        Just("\"evt\\u002d1\"".to_owned()),
+    ];
+    let ws = prop_oneof![Just(""), Just(" "), Just("\n\t")];
+    let entry = (number, id, any::<bool>(), ws.clone()).prop_map(|(n, id, swap, ws)| {
+        let (a, b) = (
+            format!("{ws}\"value\"{ws}:{ws}{n}{ws}"),
+            format!("{ws}\"event_public_id\"{ws}:{ws}{id}{ws}"),
+        );
+        if swap {
+            format!("{{{b},{a}}}")
+        } else {
+            format!("{{{a},{b}}}")
+        }
+    });
+    (proptest::collection::vec(entry, 0..8), ws).prop_map(|(entries, ws)| {
+        format!("{ws}{{{ws}\"datapoints\"{ws}:[{}]}}{ws}", entries.join(","))
+    })
+}
+
+proptest! {
+    #[test]
+    fn the_scanned_batch_path_agrees_with_the_general_decoder(text in documented_batch()) {
+        prop_assert_eq!(ClientMessage::decode(&text), ClientMessage::decode_general(&text));
+    }
+}

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::codec::JsonError;
 use crate::codec::encode_json;
 use crate::codec::encode_json_string;
+use crate::scan::Scanner;
 
 use super::error::DecodeError;
 
@@ -115,15 +116,13 @@ impl<'a> Telemetry<'a> {
 /// whose members are `key`, `lbl` and `val` (each at most once, `key` and `val` present),
 /// all strings without escapes or control characters, with JSON whitespace anywhere.
 fn scan(text: &str) -> Option<Telemetry<'_>> {
-    let mut s = Scanner { text, pos: 0 };
+    let mut s = Scanner::new(text);
     s.expect(b'[')?;
     // A documented item takes about 40 bytes; one allocation covers most payloads.
     let mut items = Vec::with_capacity((text.len() / 40).clamp(4, 1024));
-    if s.peek() == Some(b']') {
-        s.pos += 1;
-    } else {
+    if !s.eat(b']') {
         loop {
-            items.push(s.item()?);
+            items.push(item(&mut s)?);
             match s.next_byte()? {
                 b',' => continue,
                 b']' => break,
@@ -131,109 +130,36 @@ fn scan(text: &str) -> Option<Telemetry<'_>> {
             }
         }
     }
-    s.skip_ws();
-    (s.pos == text.len()).then_some(Telemetry { items })
+    s.at_end().then_some(Telemetry { items })
 }
 
-struct Scanner<'a> {
-    text: &'a str,
-    pos: usize,
-}
-
-impl<'a> Scanner<'a> {
-    fn skip_ws(&mut self) {
-        let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
-        self.pos += rest
-            .iter()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            .count();
-    }
-
-    /// The next byte after whitespace, without consuming it.
-    fn peek(&mut self) -> Option<u8> {
-        self.skip_ws();
-        self.text.as_bytes().get(self.pos).copied()
-    }
-
-    /// The next byte after whitespace, consumed.
-    fn next_byte(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.pos += 1;
-        Some(b)
-    }
-
-    fn expect(&mut self, want: u8) -> Option<()> {
-        (self.next_byte()? == want).then_some(())
-    }
-
-    /// A string without escapes or control characters, borrowed.
-    fn string(&mut self) -> Option<&'a str> {
-        self.expect(b'"')?;
-        let start = self.pos;
-        let rest = self.text.as_bytes().get(start..)?;
-        let len = string_end(rest)?;
-        if rest.get(len) != Some(&b'"') {
+/// One `{key, lbl?, val}` object of plain strings.
+fn item<'a>(s: &mut Scanner<'a>) -> Option<TelemetryItem<'a>> {
+    s.expect(b'{')?;
+    let (mut key, mut lbl, mut val) = (None, None, None);
+    loop {
+        let slot = match s.string()? {
+            "key" => &mut key,
+            "lbl" => &mut lbl,
+            "val" => &mut val,
+            _ => return None,
+        };
+        s.expect(b':')?;
+        let value = s.string()?;
+        if slot.replace(value).is_some() {
             return None;
         }
-        self.pos = start + len + 1;
-        self.text.get(start..start + len)
-    }
-
-    fn item(&mut self) -> Option<TelemetryItem<'a>> {
-        self.expect(b'{')?;
-        let (mut key, mut lbl, mut val) = (None, None, None);
-        loop {
-            let slot = match self.string()? {
-                "key" => &mut key,
-                "lbl" => &mut lbl,
-                "val" => &mut val,
-                _ => return None,
-            };
-            self.expect(b':')?;
-            let value = self.string()?;
-            if slot.replace(value).is_some() {
-                return None;
-            }
-            match self.next_byte()? {
-                b',' => continue,
-                b'}' => break,
-                _ => return None,
-            }
+        match s.next_byte()? {
+            b',' => continue,
+            b'}' => break,
+            _ => return None,
         }
-        Some(TelemetryItem {
-            key: Cow::Borrowed(key?),
-            lbl: lbl.map(Cow::Borrowed),
-            val: Cow::Borrowed(val?),
-        })
     }
-}
-
-/// The index of the first byte of `bytes` that ends a plain JSON string: a quote, a
-/// backslash or a control character. Eight bytes at a time: in each word, a byte equal to
-/// `"` or `\\`, or below 0x20, sets its high bit in the mask (the lowest set bit is exact;
-/// borrows can only set bits above it).
-fn string_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
-    for word in words.by_ref() {
-        let mut le = [0u8; 8];
-        le.copy_from_slice(word);
-        let v = u64::from_le_bytes(le);
-        let hits = zero_byte(v ^ (ONES * u64::from(b'"')))
-            | zero_byte(v ^ (ONES * u64::from(b'\\')))
-            | (v.wrapping_sub(ONES * 0x20) & !v & HIGHS);
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    let tail = words.remainder();
-    tail.iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|i| at + i)
+    Some(TelemetryItem {
+        key: Cow::Borrowed(key?),
+        lbl: lbl.map(Cow::Borrowed),
+        val: Cow::Borrowed(val?),
+    })
 }
 
 /// Deserializes `Option<Cow<str>>` borrowing the string (serde borrows only bare `Cow`s).
@@ -317,29 +243,5 @@ mod tests {
         assert_eq!(t.items[0].lbl, None);
         assert!(Telemetry::decode(r#"[{"val":"v"}]"#).is_err());
         assert!(Telemetry::decode(r#"{"key":"k","val":"v"}"#).is_err());
-    }
-
-    proptest::proptest! {
-        /// The word-at-a-time search finds the same first quote, backslash or control
-        /// byte as a plain byte loop, at every offset and alignment.
-        #[test]
-        fn string_end_matches_a_byte_loop(
-            bytes in proptest::collection::vec(
-                proptest::prop_oneof![
-                    proptest::prelude::Just(b'"'),
-                    proptest::prelude::Just(b'\\'),
-                    0u8..0x20,
-                    0x20u8..=0xff,
-                    0x20u8..=0xff,
-                    0x20u8..=0xff,
-                ],
-                0..40,
-            ),
-            skip in 0usize..8,
-        ) {
-            let bytes = bytes.get(skip.min(bytes.len())..).unwrap_or_default();
-            let expected = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
-            proptest::prop_assert_eq!(string_end(bytes), expected);
-        }
     }
 }

@@ -1,5 +1,7 @@
 //! The WebSocket messages of "Controller Telemetry" and "Datapoint Stream", both directions.
 
+use crate::scan::Scanner;
+use crate::scan::json_f64;
 use serde::Deserialize;
 use serde::Deserializer;
 use serde::Serialize;
@@ -330,6 +332,63 @@ impl<'de> Deserialize<'de> for Field<'de> {
     }
 }
 
+/// The hottest path of [`ClientMessage::decode`]: `{"datapoints": [...]}` whose entries
+/// are objects of exactly a JSON number `value` and an escape-free string
+/// `event_public_id` (in either order, whitespace anywhere), scanned without serde.
+/// Anything else is `None`, and the caller takes the serde paths.
+fn scan_batch(text: &str) -> Option<Vec<BatchEntry>> {
+    let mut s = Scanner::new(text);
+    s.expect(b'{')?;
+    if s.string()? != "datapoints" {
+        return None;
+    }
+    s.expect(b':')?;
+    s.expect(b'[')?;
+    // A documented entry takes about 50 bytes; one allocation covers most batches.
+    let mut entries = Vec::with_capacity((text.len() / 48).clamp(4, 1024));
+    if !s.eat(b']') {
+        loop {
+            entries.push(BatchEntry::Valid(scan_datapoint(&mut s)?));
+            match s.next_byte()? {
+                b',' => continue,
+                b']' => break,
+                _ => return None,
+            }
+        }
+    }
+    s.expect(b'}')?;
+    s.at_end().then_some(entries)
+}
+
+/// One `{"value": <number>, "event_public_id": "<id>"}` entry of [`scan_batch`].
+fn scan_datapoint(s: &mut Scanner<'_>) -> Option<Datapoint> {
+    s.expect(b'{')?;
+    let (mut value, mut event) = (None, None);
+    loop {
+        match s.string()? {
+            "value" if value.is_none() => {
+                s.expect(b':')?;
+                let (token, real) = s.number()?;
+                value = Some(Reading::new(json_f64(token, real)?)?);
+            }
+            "event_public_id" if event.is_none() => {
+                s.expect(b':')?;
+                event = Some(s.string()?);
+            }
+            _ => return None,
+        }
+        match s.next_byte()? {
+            b',' => continue,
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    Some(Datapoint {
+        value: value?,
+        event_public_id: EventPublicId(event?.to_owned()),
+    })
+}
+
 /// One pass over a controller message: `Some(datapoints)` when it is an object with a
 /// `datapoints` list and no `type`; `None` (or an error) sends the caller to the general path.
 struct BatchOnly(Option<Vec<BatchEntry>>);
@@ -433,6 +492,9 @@ impl ClientMessage {
     pub fn decode(text: &str) -> Result<Self, DecodeError> {
         // The hot path: a batch without `type`, read in one pass. Anything else (a typed
         // message, an error) takes the general path below, which decides and words errors.
+        if let Some(datapoints) = scan_batch(text) {
+            return Ok(ClientMessage::Telemetry(TelemetryBatch { datapoints }));
+        }
         if let Ok(BatchOnly(Some(datapoints))) = crate::codec::decode_json::<BatchOnly>(text) {
             return Ok(ClientMessage::Telemetry(TelemetryBatch { datapoints }));
         }
