@@ -14,17 +14,32 @@ use super::telemetry::TelemetryItem;
 /// cached (an empty string is falsy in JavaScript).
 ///
 /// Frames of one gateway repeat the same keys in the same order, so [`LabelCache::resolve`]
-/// remembers which cached key each position of the last frame held: an item whose key
-/// matches its position's is resolved with one string comparison, and only a new or moved
-/// key is looked up in the (SipHash, collision-resistant) map.
+/// remembers what each position of the last frame held: an item whose key matches its
+/// position's is resolved with one string comparison, and only a new or moved key is
+/// looked up in the (SipHash, collision-resistant) map.
 #[derive(Debug, Clone, Default)]
 pub struct LabelCache {
     /// Key to its slot in `slots`.
     index: HashMap<String, usize>,
     /// (key, label) pairs, in the order the keys were first labelled.
     slots: Vec<(String, String)>,
-    /// For each item position of the last resolved frame, the slot its key held, if any.
-    recent: Vec<Option<usize>>,
+    /// For each item position of the last resolved frame, what its key resolved to.
+    recent: Vec<Recent>,
+    /// Bumped whenever a key gets its first label: a remembered "no label" from before
+    /// is stale.
+    generation: u64,
+}
+
+/// What one position of the last resolved frame held.
+#[derive(Debug, Clone, Default)]
+enum Recent {
+    /// Nothing known.
+    #[default]
+    Unknown,
+    /// A key with this slot.
+    Slot(usize),
+    /// A key without a label, as of `generation`.
+    Unlabelled { key: String, generation: u64 },
 }
 
 impl PartialEq for LabelCache {
@@ -70,17 +85,24 @@ impl LabelCache {
                 let slot = self.slots.len();
                 self.slots.push((item.key.to_string(), lbl.to_owned()));
                 self.index.insert(item.key.to_string(), slot);
+                self.generation += 1;
                 Some(slot)
             }
         }
     }
 
-    /// The slot of `key`, trying first the one position `at` held in the last frame.
-    fn slot_at(&self, at: usize, key: &str) -> Option<usize> {
-        if let Some(&Some(slot)) = self.recent.get(at)
-            && self.slots.get(slot).is_some_and(|(k, _)| k == key)
-        {
-            return Some(slot);
+    /// The slot of `key`, trying first what position `at` held in the last frame.
+    fn slot_at(&self, recent: &[Recent], at: usize, key: &str) -> Option<usize> {
+        match recent.get(at) {
+            Some(&Recent::Slot(slot)) if self.slots.get(slot).is_some_and(|(k, _)| k == key) => {
+                return Some(slot);
+            }
+            Some(Recent::Unlabelled { key: k, generation })
+                if *generation == self.generation && k == key =>
+            {
+                return None;
+            }
+            _ => {}
         }
         self.index.get(key).copied()
     }
@@ -125,12 +147,26 @@ impl LabelCache {
         telemetry: &'s Telemetry<'_>,
     ) -> impl Iterator<Item = (&'s str, &'s TelemetryItem<'s>)> + 's {
         let mut recent = std::mem::take(&mut self.recent);
-        recent.resize(telemetry.items.len(), None);
+        recent.resize(telemetry.items.len(), Recent::Unknown);
         for (at, item) in telemetry.items.iter().enumerate() {
-            let slot = self.slot_at(at, &item.key);
+            let slot = self.slot_at(&recent, at, &item.key);
             let slot = self.learn(slot, item);
             if let Some(entry) = recent.get_mut(at) {
-                *entry = slot;
+                match (slot, entry) {
+                    (Some(slot), entry) => *entry = Recent::Slot(slot),
+                    (None, Recent::Unlabelled { key, generation }) => {
+                        if *key != *item.key {
+                            (*item.key).clone_into(key);
+                        }
+                        *generation = self.generation;
+                    }
+                    (None, entry) => {
+                        *entry = Recent::Unlabelled {
+                            key: item.key.to_string(),
+                            generation: self.generation,
+                        }
+                    }
+                }
             }
         }
         self.recent = recent;
@@ -139,14 +175,11 @@ impl LabelCache {
             if let Some(lbl) = item.lbl.as_deref().filter(|l| !l.is_empty()) {
                 return (lbl, item);
             }
-            let label = cache
-                .recent
-                .get(at)
-                .copied()
-                .flatten()
-                .and_then(|slot| cache.slots.get(slot))
-                .map_or(&*item.key, |(_, label)| label.as_str());
-            (label, item)
+            let label = match cache.recent.get(at) {
+                Some(&Recent::Slot(slot)) => cache.slots.get(slot).map(|(_, l)| l.as_str()),
+                _ => None,
+            };
+            (label.unwrap_or(&*item.key), item)
         })
     }
 
