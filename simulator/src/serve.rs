@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::breaks::Break;
 use crate::clock::Clock;
 use crate::context::ApiInfo;
 use crate::context::Context;
@@ -104,6 +105,8 @@ pub struct ServeOptions {
     pub scenario: Scenario,
     /// Serve TLS with this certificate.
     pub tls: Option<crate::tls::TlsSettings>,
+    /// Broken profiles applied with [`ServeOptions::apply_break`] (the table names them).
+    pub breaks: Vec<&'static Break>,
 }
 
 impl Default for ServeOptions {
@@ -116,6 +119,7 @@ impl Default for ServeOptions {
             credentials: Credentials::default(),
             scenario: Scenario::embedded_default(),
             tls: None,
+            breaks: Vec::new(),
         }
     }
 }
@@ -129,6 +133,12 @@ impl ServeOptions {
             jwt_secret: Some("telewire-test-secret".into()),
             ..Self::default()
         }
+    }
+
+    /// Applies the broken profile `profile` to the scenario and records it for the table.
+    pub fn apply_break(&mut self, profile: &'static Break) {
+        profile.apply(&mut self.scenario);
+        self.breaks.push(profile);
     }
 
     fn port_for(&self, api: Api) -> u16 {
@@ -178,6 +188,8 @@ pub struct Running {
     pub apis: Vec<RunningApi>,
     /// The seed in use.
     pub seed: u64,
+    /// The broken profiles applied to the running APIs.
+    pub breaks: Vec<&'static Break>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -192,6 +204,25 @@ impl Running {
     /// The operator's table: API, URLs, credentials, token.
     pub fn table(&self) -> String {
         let mut out = String::new();
+        if !self.breaks.is_empty() {
+            out.push_str(
+                "!!! DELIBERATELY BROKEN: this server violates the documented rules below.\n",
+            );
+            out.push_str(
+                "!!! Use it only to see that a conformance check fails; never as a reference.\n",
+            );
+            for b in &self.breaks {
+                let _ = writeln!(
+                    out,
+                    "!!! BROKEN {} ({}): breaks {}: {}",
+                    b.name,
+                    b.api.name(),
+                    b.rule,
+                    b.description
+                );
+            }
+            out.push('\n');
+        }
         let _ = writeln!(
             out,
             "telewire serve: {} simulated API(s), seed {}",
@@ -210,6 +241,9 @@ impl Running {
             let _ = writeln!(out, "  token  {}", r.info.token);
             for note in &r.info.notes {
                 let _ = writeln!(out, "  note   {note}");
+            }
+            for b in self.breaks.iter().filter(|b| b.api == r.api) {
+                let _ = writeln!(out, "  BROKEN {} (breaks {})", b.name, b.rule);
             }
         }
         out.push_str("\nCtrl-C stops every server (clients get close 1001).\n");
@@ -272,6 +306,12 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
     let mut running = Running {
         apis: Vec::new(),
         seed,
+        breaks: opts
+            .breaks
+            .iter()
+            .copied()
+            .filter(|b| apis.contains(&b.api))
+            .collect(),
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),

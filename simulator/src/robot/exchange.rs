@@ -51,6 +51,7 @@ pub struct Exchange {
     hub: Hub<Delivery>,
     clock: Clock,
     server_logs: bool,
+    leak_publishes: bool,
 }
 
 impl Exchange {
@@ -65,6 +66,7 @@ impl Exchange {
             hub: Hub::new(queue),
             clock,
             server_logs: true,
+            leak_publishes: false,
         }
     }
 
@@ -72,6 +74,14 @@ impl Exchange {
     /// lines still go to the tracing log).
     pub fn without_server_logs(mut self) -> Self {
         self.server_logs = false;
+        self
+    }
+
+    /// The same exchange, also handing each client's publish to every other connection
+    /// that is subscribed to some other topic (a deliberate fault: "Subscribers of a topic
+    /// receive each published message", and only they).
+    pub fn leaking_publishes(mut self) -> Self {
+        self.leak_publishes = true;
         self
     }
 
@@ -110,11 +120,19 @@ impl Exchange {
     /// Mirrors what the session of `id` reported; a publish is delivered to the topic's
     /// subscribers. Returns how many connections a publish was queued for.
     pub fn apply(&self, id: ConnectionId, event: &Event) -> usize {
-        let routed = match self.table.lock() {
-            Ok(mut table) => table.broker.apply(id, event),
-            Err(_) => None,
+        let (routed, leaked) = match self.table.lock() {
+            Ok(mut table) => {
+                let routed = table.broker.apply(id, event);
+                let leaked = match &routed {
+                    Some(routed) if self.leak_publishes => leaks(&table, id, routed),
+                    _ => Vec::new(),
+                };
+                (routed, leaked)
+            }
+            Err(_) => (None, Vec::new()),
         };
-        routed.map(|r| self.deliver(r)).unwrap_or(0)
+        let queued = routed.map(|r| self.deliver(r)).unwrap_or(0);
+        queued + leaked.into_iter().map(|r| self.deliver(r)).sum::<usize>()
     }
 
     /// Publishes `payload` on `topic` as the server (the simulated robot does); returns how
@@ -187,6 +205,28 @@ impl Exchange {
             .filter(|link| self.hub.send_to(*link, routed.delivery.clone()))
             .count()
     }
+}
+
+/// The fault of [`Exchange::leaking_publishes`]: `routed` (published by `from`) once more
+/// for each other connection that is not a recipient and is subscribed to a topic other
+/// than `server_logs`, addressed to that topic so that its session lets it through.
+fn leaks(table: &Table, from: ConnectionId, routed: &Routed) -> Vec<Routed> {
+    table
+        .links
+        .keys()
+        .filter(|id| **id != from && !routed.recipients.contains(id))
+        .filter_map(|id| {
+            let topic = table
+                .broker
+                .topics_of(*id)
+                .into_iter()
+                .find(|t| *t != Topic::SERVER_LOGS)?;
+            Some(Routed {
+                delivery: Delivery::new(topic, routed.delivery.payload().clone()),
+                recipients: vec![*id],
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -127,6 +127,9 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
     if scenario.faults.no_server_logs {
         exchange = exchange.without_server_logs();
     }
+    if scenario.faults.leak_publishes {
+        exchange = exchange.leaking_publishes();
+    }
     let exchange = Arc::new(exchange);
     let mut tasks = vec![tokio::spawn(forward_process_logs(exchange.clone()))];
     let mut topics = Vec::new();
