@@ -245,6 +245,6 @@ mod tests {
         let err = find("no-such-break").unwrap_err();
         assert!(err.contains("--break list") && err.contains("robot-publish-leak"));
         assert_eq!(find("webmacs-no-connected").unwrap().api, Api::Webmacs);
-        assert!(list().contains("mosaic.request.reply"));
+        assert!(list().contains("mosaic.request.concurrent"));
     }
 }
