@@ -192,6 +192,15 @@ pub fn list() -> String {
             b.rule,
             b.description
         );
+        if !b.also.is_empty() {
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:<10}  also fails: {}",
+                "",
+                "",
+                b.also.join(", ")
+            );
+        }
     }
     out
 }
