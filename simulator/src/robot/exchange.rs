@@ -281,4 +281,30 @@ mod tests {
         assert_eq!(ex.publish("t".into(), Payload::new("n", "k", json!(2))), 0);
         assert_eq!(ex.connections(), 1);
     }
+
+    #[tokio::test]
+    async fn the_leak_fault_reaches_clients_subscribed_elsewhere_only() {
+        let ex = exchange().leaking_publishes();
+        let (publisher, _) = ex.connect(Some("demo")).unwrap();
+        let (elsewhere, mut r_elsewhere) = ex.connect(Some("demo")).unwrap();
+        let (logs_only, mut r_logs) = ex.connect(Some("demo")).unwrap();
+        let (_idle, mut r_idle) = ex.connect(Some("demo")).unwrap();
+        ex.apply(elsewhere, &Event::Subscribed { topic: "b".into() });
+        ex.apply(
+            logs_only,
+            &Event::Subscribed {
+                topic: Topic::SERVER_LOGS,
+            },
+        );
+        let published = Event::Published {
+            topic: "a".into(),
+            payload: Payload::new("n", "k", json!(1)),
+        };
+        assert_eq!(ex.apply(publisher, &published), 1);
+        let leaked = r_elsewhere.recv().await.unwrap();
+        assert_eq!(leaked.topic(), &Topic::from("b"));
+        assert_eq!(leaked.text(), r#"{"name":"n","type":"k","data":1}"#);
+        assert!(r_logs.try_recv().is_err());
+        assert!(r_idle.try_recv().is_err());
+    }
 }
