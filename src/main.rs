@@ -195,7 +195,6 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             key: args.key,
             pem: None,
         }),
-        breaks: Vec::new(),
     };
     for name in &args.breaks {
         let profile = telewire_simulator::breaks::find(name)?;

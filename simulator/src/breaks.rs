@@ -164,6 +164,19 @@ pub const BREAKS: &[Break] = &[
     },
 ];
 
+/// The profiles whose fault `scenario` already has (applied, or set in a scenario file):
+/// applying one of them changes nothing.
+pub fn in_effect(scenario: &Scenario) -> Vec<&'static Break> {
+    BREAKS
+        .iter()
+        .filter(|b| {
+            let mut applied = scenario.clone();
+            b.apply(&mut applied);
+            applied == *scenario
+        })
+        .collect()
+}
+
 /// The profile called `name`.
 pub fn find(name: &str) -> Result<&'static Break, String> {
     BREAKS.iter().find(|b| b.name == name).ok_or_else(|| {
@@ -247,6 +260,24 @@ mod tests {
                 b.name
             );
         }
+    }
+
+    #[test]
+    fn profiles_in_effect_are_found_whether_applied_or_written_in_the_scenario() {
+        let mut scenario = Scenario::embedded_default();
+        assert!(in_effect(&scenario).is_empty());
+        find("robot-publish-leak").unwrap().apply(&mut scenario);
+        let names = |s: &Scenario| in_effect(s).iter().map(|b| b.name).collect::<Vec<_>>();
+        assert_eq!(names(&scenario), ["robot-publish-leak"]);
+        let written = Scenario::parse(
+            "[webmacs]\nthrottle_ms = 0\n[webmacs.faults]\nno_connected = true\n",
+            "test",
+        )
+        .unwrap();
+        assert_eq!(
+            names(&written),
+            ["webmacs-no-connected", "webmacs-no-throttle"]
+        );
     }
 
     #[test]

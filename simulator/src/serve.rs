@@ -10,7 +10,6 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::breaks::Break;
 use crate::clock::Clock;
 use crate::context::ApiInfo;
 use crate::context::Context;
@@ -105,8 +104,6 @@ pub struct ServeOptions {
     pub scenario: Scenario,
     /// Serve TLS with this certificate.
     pub tls: Option<crate::tls::TlsSettings>,
-    /// Broken profiles applied with [`ServeOptions::apply_break`] (the table names them).
-    pub breaks: Vec<&'static Break>,
 }
 
 impl Default for ServeOptions {
@@ -119,7 +116,6 @@ impl Default for ServeOptions {
             credentials: Credentials::default(),
             scenario: Scenario::embedded_default(),
             tls: None,
-            breaks: Vec::new(),
         }
     }
 }
@@ -135,10 +131,9 @@ impl ServeOptions {
         }
     }
 
-    /// Applies the broken profile `profile` to the scenario and records it for the table.
-    pub fn apply_break(&mut self, profile: &'static Break) {
+    /// Applies the broken profile `profile` to the scenario (the table names it).
+    pub fn apply_break(&mut self, profile: &crate::breaks::Break) {
         profile.apply(&mut self.scenario);
-        self.breaks.push(profile);
     }
 
     fn port_for(&self, api: Api) -> u16 {
@@ -188,8 +183,9 @@ pub struct Running {
     pub apis: Vec<RunningApi>,
     /// The seed in use.
     pub seed: u64,
-    /// The broken profiles applied to the running APIs.
-    pub breaks: Vec<&'static Break>,
+    /// The broken profiles in effect on the running APIs, whether applied with
+    /// [`ServeOptions::apply_break`] or set in the scenario file.
+    pub breaks: Vec<&'static crate::breaks::Break>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -306,10 +302,8 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
     let mut running = Running {
         apis: Vec::new(),
         seed,
-        breaks: opts
-            .breaks
-            .iter()
-            .copied()
+        breaks: crate::breaks::in_effect(&opts.scenario)
+            .into_iter()
             .filter(|b| apis.contains(&b.api))
             .collect(),
         trigger,
