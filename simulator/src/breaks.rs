@@ -155,6 +155,14 @@ pub const BREAKS: &[Break] = &[
         apply: |s| s.robot.faults.no_server_logs = true,
     },
     Break {
+        name: "robot-expired-token-accepted",
+        api: Api::Robot,
+        rule: "robot.auth.expired_token",
+        also: &[],
+        description: "opens the WebSocket for an expired token instead of refusing it",
+        apply: |s| s.robot.faults.accept_expired_tokens = true,
+    },
+    Break {
         name: "robot-publish-leak",
         api: Api::Robot,
         rule: "robot.messages.only_subscribers",

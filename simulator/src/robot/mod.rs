@@ -167,7 +167,11 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         clock: ctx.clock,
         shutdown: ctx.shutdown.clone(),
         jwt: jwt.clone(),
-        verifier: jwt.clone(),
+        verifier: if scenario.faults.accept_expired_tokens {
+            Arc::new(crate::jwt::AcceptExpired(jwt.clone()))
+        } else {
+            jwt.clone()
+        },
         keys: ApiKeys::new().with(&creds.api_key, &creds.username),
         session: session_config(scenario),
         refuse_before_upgrade: scenario.refuse_before_upgrade,

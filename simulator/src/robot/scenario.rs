@@ -60,6 +60,9 @@ pub struct Faults {
     /// breaking "Subscribers of a topic receive each published message" (and only they).
     #[serde(default)]
     pub leak_publishes: bool,
+    /// Take an expired token as valid, breaking "an expired JWT is not valid".
+    #[serde(default)]
+    pub accept_expired_tokens: bool,
 }
 
 /// What the robot's status lines report.
