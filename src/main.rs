@@ -94,6 +94,13 @@ struct ServeArgs {
     /// PEM private key for --tls.
     #[arg(long, requires = "cert", value_name = "PEM")]
     key: Option<PathBuf>,
+    /// Deliberately break one documented rule with a named profile (repeatable), to see a
+    /// conformance check fail; `--break list` prints the profiles.
+    #[arg(long = "break", value_name = "PROFILE")]
+    breaks: Vec<String>,
+    /// Print the broken profiles (name, API, rule, description) and exit.
+    #[arg(long)]
+    list_breaks: bool,
 }
 
 fn main() -> ExitCode {
@@ -139,6 +146,10 @@ fn init_logging() {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
+    if args.list_breaks || args.breaks.iter().any(|b| b == "list") {
+        print!("{}", telewire_simulator::breaks::list());
+        return Ok(());
+    }
     let scenario = match &args.scenario {
         Some(path) => Scenario::from_file(path).map_err(|e| e.to_string())?,
         None => Scenario::embedded_default(),
@@ -166,7 +177,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .collect(),
         None => Vec::new(),
     };
-    let opts = ServeOptions {
+    let mut opts = ServeOptions {
         bind: args.bind,
         ports,
         seed: args.seed,
@@ -185,6 +196,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             pem: None,
         }),
     };
+    for name in &args.breaks {
+        let profile = telewire_simulator::breaks::find(name)?;
+        if !apis.contains(&profile.api) {
+            return Err(format!(
+                "--break {name} breaks the {api} server, which is not being served: add {api} to the APIs",
+                api = profile.api
+            ));
+        }
+        opts.apply_break(profile);
+    }
     let running = telewire_simulator::serve::start(&apis, opts)
         .await
         .map_err(|e| e.to_string())?;

@@ -360,12 +360,22 @@ fn split_list(value: &str) -> Vec<String> {
 /// Starts the simulator of `suite`'s API and describes it as a target. WebMACS runs with
 /// its built-in controller off, so that only what a scenario pushes reaches the stream.
 pub async fn start_in_process(suite: Suite) -> Result<(Target, Running), String> {
+    start_in_process_with(suite, |_| {}).await
+}
+
+/// As [`start_in_process`], with the options changed by `configure` before the start (for
+/// example a broken profile applied with [`ServeOptions::apply_break`]).
+pub async fn start_in_process_with(
+    suite: Suite,
+    configure: impl FnOnce(&mut ServeOptions),
+) -> Result<(Target, Running), String> {
     let mut opts = ServeOptions::ephemeral();
     opts.scenario.webmacs.rate = 0.0;
     // Mosaic: a show event (timeline, scene, beacon, remote device) on about every tick,
     // so that each event-driven channel broadcasts well within a scenario's time bound.
     opts.scenario.mosaic.rates.event_ms = opts.scenario.mosaic.rates.tick_ms;
     in_process_valtronics(&mut opts.scenario.valtronics);
+    configure(&mut opts);
     let credentials = Credentials::default();
     let mosaic_model = opts.scenario.mosaic.model;
     let events: Vec<String> = opts

@@ -156,6 +156,29 @@ fn access_from(name: Option<&str>) -> AccessLevel {
     }
 }
 
+/// A verifier that takes expired tokens as valid for another hour (a deliberate fault,
+/// `telewire serve --break`): every other check of the wrapped verifier still applies.
+pub struct AcceptExpired(pub telewire_protocols::auth::SharedVerifier);
+
+impl std::fmt::Debug for AcceptExpired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AcceptExpired")
+    }
+}
+
+impl TokenVerifier for AcceptExpired {
+    fn verify(&self, token: &str, now: Timestamp) -> Result<Principal, TokenRejection> {
+        match self.0.verify(token, now) {
+            Err(TokenRejection::Expired) => {
+                let mut principal = self.0.verify(token, Timestamp::from_unix_secs(0))?;
+                principal.expires_at = now + Duration::from_secs(3600);
+                Ok(principal)
+            }
+            other => other,
+        }
+    }
+}
+
 impl TokenVerifier for JwtAuthority {
     fn verify(&self, token: &str, now: Timestamp) -> Result<Principal, TokenRejection> {
         if token.is_empty() {
@@ -229,6 +252,29 @@ mod tests {
         assert_eq!(
             jwt.verify(&second, t(1)),
             Err(TokenRejection::UnknownSubject)
+        );
+    }
+
+    #[test]
+    fn the_accept_expired_fault_takes_only_expired_tokens() {
+        let jwt = std::sync::Arc::new(JwtAuthority::new(
+            "telewire-test",
+            b"secret",
+            Duration::from_secs(60),
+        ));
+        let faulty = AcceptExpired(jwt.clone());
+        let token = jwt.issue("demo", AccessLevel::Admin, t(1_000));
+        let p = faulty.verify(&token, t(5_000)).unwrap();
+        assert_eq!(p.subject, "demo");
+        assert_eq!(p.expires_at, t(8_600));
+        assert_eq!(
+            faulty.verify("not.a.jwt", t(1)),
+            Err(TokenRejection::Invalid)
+        );
+        assert!(jwt.revoke(&token));
+        assert_eq!(
+            faulty.verify(&token, t(5_000)),
+            Err(TokenRejection::Revoked)
         );
     }
 }

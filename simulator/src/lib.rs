@@ -5,6 +5,7 @@
 //! deadline. Shared concepts live once: [`clock`], [`jwt`], [`hub`] (bounded fan-out),
 //! [`driver`] (the per-connection loop), [`prng`] and [`shutdown`].
 
+pub mod breaks;
 pub mod clock;
 pub mod context;
 pub mod cors;

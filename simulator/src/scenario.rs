@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 /// A whole scenario: one optional section per API. Absent sections take the built-in
 /// defaults of that API.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// The data seed; `--seed` overrides it.

@@ -131,6 +131,11 @@ impl ServeOptions {
         }
     }
 
+    /// Applies the broken profile `profile` to the scenario (the table names it).
+    pub fn apply_break(&mut self, profile: &crate::breaks::Break) {
+        profile.apply(&mut self.scenario);
+    }
+
     fn port_for(&self, api: Api) -> u16 {
         self.ports
             .iter()
@@ -178,6 +183,9 @@ pub struct Running {
     pub apis: Vec<RunningApi>,
     /// The seed in use.
     pub seed: u64,
+    /// The broken profiles in effect on the running APIs, whether applied with
+    /// [`ServeOptions::apply_break`] or set in the scenario file.
+    pub breaks: Vec<&'static crate::breaks::Break>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -192,6 +200,25 @@ impl Running {
     /// The operator's table: API, URLs, credentials, token.
     pub fn table(&self) -> String {
         let mut out = String::new();
+        if !self.breaks.is_empty() {
+            out.push_str(
+                "!!! DELIBERATELY BROKEN: this server violates the documented rules below.\n",
+            );
+            out.push_str(
+                "!!! Use it only to see that a conformance check fails; never as a reference.\n",
+            );
+            for b in &self.breaks {
+                let _ = writeln!(
+                    out,
+                    "!!! BROKEN {} ({}): breaks {}: {}",
+                    b.name,
+                    b.api.name(),
+                    b.rule,
+                    b.description
+                );
+            }
+            out.push('\n');
+        }
         let _ = writeln!(
             out,
             "telewire serve: {} simulated API(s), seed {}",
@@ -210,6 +237,9 @@ impl Running {
             let _ = writeln!(out, "  token  {}", r.info.token);
             for note in &r.info.notes {
                 let _ = writeln!(out, "  note   {note}");
+            }
+            for b in self.breaks.iter().filter(|b| b.api == r.api) {
+                let _ = writeln!(out, "  BROKEN {} (breaks {})", b.name, b.rule);
             }
         }
         out.push_str("\nCtrl-C stops every server (clients get close 1001).\n");
@@ -272,6 +302,10 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
     let mut running = Running {
         apis: Vec::new(),
         seed,
+        breaks: crate::breaks::in_effect(&opts.scenario)
+            .into_iter()
+            .filter(|b| apis.contains(&b.api))
+            .collect(),
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),

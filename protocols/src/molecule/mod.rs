@@ -74,5 +74,6 @@ pub use session::Event;
 pub use session::MoleculeSession;
 pub use session::PushError;
 pub use session::SessionConfig;
+pub use session::SessionFaults;
 pub use telemetry::Telemetry;
 pub use telemetry::TelemetryItem;

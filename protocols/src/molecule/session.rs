@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::auth::SharedVerifier;
 use crate::frame::Close;
+use crate::frame::CloseCode;
 use crate::frame::Inbound;
 use crate::frame::Outbound;
 use crate::session::ServerSession;
@@ -18,6 +19,7 @@ use super::gateways::GatewayRejection;
 use super::gateways::SharedGateways;
 use super::handshake::Handshake;
 use super::handshake::MARKER;
+use super::handshake::SENTINEL;
 use super::labels::LabelSchedule;
 use super::messages::AuthResponse;
 use super::messages::ClientMessage;
@@ -44,6 +46,24 @@ pub struct SessionConfig {
     /// Close with 1008 "token expired" when the token's lifetime ends mid-session (MAY).
     /// Default off: the document checks expiry only before connecting.
     pub close_on_token_expiry: bool,
+    /// Deliberate deviations from the document; all off by default.
+    pub faults: SessionFaults,
+}
+
+/// Deliberate deviations from the document, for proving that a checker catches each one
+/// (`telewire serve --break`). All off by default; each breaks one documented rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionFaults {
+    /// Accept a handshake that ends without the sentinel `0x01 0x04`, breaking "the
+    /// sentinel `0x01 0x04` is mandatory. A handshake that does not parse gets auth
+    /// response status 0".
+    pub accept_missing_sentinel: bool,
+    /// Send the successful auth response with one extra `0x00` (4 bytes), breaking "Auth
+    /// response- 3 bytes ending in 0x04".
+    pub long_auth_response: bool,
+    /// Close an oversized handshake with 1008 instead of 1009, breaking "ws.onclose with
+    /// code 1009 | Handshake too large".
+    pub too_large_close_1008: bool,
 }
 
 impl Default for SessionConfig {
@@ -54,6 +74,7 @@ impl Default for SessionConfig {
             label_every: NonZeroU32::new(10),
             trailing_null: false,
             close_on_token_expiry: false,
+            faults: SessionFaults::default(),
         }
     }
 }
@@ -253,12 +274,25 @@ impl MoleculeSession {
             self.transmit
                 .push_back(Outbound::Binary(auth.to_bytes().to_vec()));
         }
-        self.transmit.push_back(Outbound::Close(reply.close));
+        let mut close = reply.close;
+        if self.config.faults.too_large_close_1008
+            && matches!(violation, Violation::HandshakeTooLarge { .. })
+        {
+            close.code = CloseCode::POLICY_VIOLATION;
+        }
+        self.transmit.push_back(Outbound::Close(close));
         self.events.push_back(Event::Violation(violation));
         self.state = State::Closed;
     }
 
     fn handle_handshake(&mut self, now: Timestamp, bytes: &[u8]) {
+        let padded;
+        let bytes = if self.config.faults.accept_missing_sentinel && !bytes.ends_with(&SENTINEL) {
+            padded = [bytes, &SENTINEL[..]].concat();
+            padded.as_slice()
+        } else {
+            bytes
+        };
         let handshake = match Handshake::decode(bytes) {
             Ok(hs) => hs,
             Err(err) => return self.fail(Violation::MalformedHandshake(err)),
@@ -277,8 +311,11 @@ impl MoleculeSession {
                 },
             });
         }
-        self.transmit
-            .push_back(Outbound::Binary(AuthResponse::SUCCESS.to_bytes().to_vec()));
+        let mut response = AuthResponse::SUCCESS.to_bytes().to_vec();
+        if self.config.faults.long_auth_response {
+            response.push(0);
+        }
+        self.transmit.push_back(Outbound::Binary(response));
         self.events.push_back(Event::Authenticated {
             gateway_id: gateway_id.clone(),
             subject: principal.subject.clone(),

@@ -756,4 +756,47 @@ proptest! {
             }
         }
     }
+
+#[test]
+fn each_fault_breaks_only_its_rule() {
+    let faults = |f: fn(&mut SessionFaults)| {
+        let mut config = SessionConfig::default();
+        f(&mut config.faults);
+        config
+    };
+    let good = hs("demo-gateway", "good");
+    let unsentineled = good.get(..good.len() - 2).unwrap().to_vec();
+
+    // accept_missing_sentinel: a handshake without 01 04 is accepted; others still parse.
+    let config = faults(|f| f.accept_missing_sentinel = true);
+    let mut s = session(config.clone());
+    s.handle_frame(T0, Inbound::Binary(&unsentineled));
+    assert_eq!(sent(&mut s), [binary(&STATUS_1)]);
+    let mut wrong_sentinel = unsentineled.clone();
+    wrong_sentinel.extend_from_slice(&[0x01, 0x05]);
+    let mut s = session(config.clone());
+    s.handle_frame(T0, Inbound::Binary(&wrong_sentinel));
+    assert_eq!(sent(&mut s).first(), Some(&binary(&STATUS_0)));
+    authenticated(config);
+    let mut s = session(SessionConfig::default());
+    s.handle_frame(T0, Inbound::Binary(&unsentineled));
+    assert_eq!(sent(&mut s).first(), Some(&binary(&STATUS_0)));
+
+    // long_auth_response: 02 01 04 00.
+    let mut s = session(faults(|f| f.long_auth_response = true));
+    s.handle_frame(T0, Inbound::Binary(&good));
+    assert_eq!(sent(&mut s), [binary(&[2, 1, 4, 0])]);
+
+    // too_large_close_1008: the oversized handshake's close code, nothing else.
+    let config = SessionConfig {
+        max_frame_len: 16,
+        ..faults(|f| f.too_large_close_1008 = true)
+    };
+    let mut s = session(config);
+    s.handle_frame(T0, Inbound::Binary(&good));
+    assert_eq!(
+        sent(&mut s),
+        [close(CloseCode::POLICY_VIOLATION, "handshake too large")]
+    );
+    authenticated(faults(|f| f.too_large_close_1008 = true));
 }

@@ -88,6 +88,7 @@ pub use session::PendingRequest;
 pub use session::PreparedBroadcast;
 pub use session::SessionConfig;
 pub use session::SessionError;
+pub use session::SessionFaults;
 pub use session::Ticket;
 
 /// The WebSocket endpoint: `ws://{controller}/query` (port 80) or `wss://` (port 443).

@@ -42,6 +42,28 @@ pub struct SessionConfig {
     pub session_lifetime: Duration,
     /// The lowest access level admitted ("at least the status access level").
     pub min_access: AccessLevel,
+    /// Deliberate deviations from the document; all off by default.
+    pub faults: SessionFaults,
+}
+
+/// Deliberate deviations from the document, for proving that a checker catches each one
+/// (`telewire serve --break`). All off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionFaults {
+    /// Echo `id` only in the connection's first data reply and leave it out of every later
+    /// one, breaking "the number can be used to track multiple requests occurring at once".
+    pub drop_later_reply_ids: bool,
+    /// Answer a live keepalive with the first 8 bytes of the session key, breaking "the
+    /// reply is a binary frame of 16 bytes".
+    pub short_session_key: bool,
+}
+
+impl SessionFaults {
+    /// Every fault off.
+    pub const NONE: Self = Self {
+        drop_later_reply_ids: false,
+        short_session_key: false,
+    };
 }
 
 impl SessionConfig {
@@ -51,6 +73,7 @@ impl SessionConfig {
             security: true,
             session_lifetime: TOKEN_LIFETIME,
             min_access: AccessLevel::Status,
+            faults: SessionFaults::NONE,
         }
     }
 
@@ -230,6 +253,8 @@ pub struct MosaicSession {
     transmit: VecDeque<Outbound>,
     events: VecDeque<Event>,
     closed: bool,
+    /// Whether a data reply was queued (for [`SessionFaults::drop_later_reply_ids`]).
+    replied: bool,
 }
 
 impl MosaicSession {
@@ -246,6 +271,7 @@ impl MosaicSession {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             closed: false,
+            replied: false,
         }
     }
 
@@ -292,6 +318,7 @@ impl MosaicSession {
 
     /// Answers request `ticket` with `data`, which must fit the requested channel.
     pub fn reply(&mut self, ticket: Ticket, data: ReplyData) -> Result<(), SessionError> {
+        let drop_id = self.config.faults.drop_later_reply_ids && self.replied;
         let slot = self.waiting_slot(ticket)?;
         let Slot::Waiting { channel, id, .. } = &*slot else {
             return Err(SessionError::UnknownTicket(ticket));
@@ -301,11 +328,12 @@ impl MosaicSession {
         }
         let reply = Reply {
             channel: channel.clone(),
-            id: id.clone(),
+            id: if drop_id { None } else { id.clone() },
             data,
             extra: Map::new(),
         };
         *slot = Slot::Ready(super::ServerMessage::Reply(reply).to_text());
+        self.replied = true;
         self.flush_slots();
         Ok(())
     }
@@ -445,9 +473,15 @@ impl MosaicSession {
             (None, None) => Err(Violation::TokenMissing),
         };
         match verdict {
-            Ok(()) => self
-                .transmit
-                .push_back(Outbound::Binary(self.key.as_bytes().to_vec())),
+            Ok(()) => {
+                let key = self.key.as_bytes().iter().copied();
+                let reply = if self.config.faults.short_session_key {
+                    key.take(SessionKey::LEN / 2).collect()
+                } else {
+                    key.collect()
+                };
+                self.transmit.push_back(Outbound::Binary(reply));
+            }
             Err(v) => self.refuse(v, &Origin::Keepalive),
         }
     }

@@ -760,3 +760,41 @@ fn auth_violations_on_keepalives_map_to_zero_bytes_and_elsewhere_to_replies() {
         Outbound::Binary(vec![0; 16])
     );
 }
+
+#[test]
+fn the_reply_id_fault_echoes_only_the_first_id() {
+    let mut s = session(SessionConfig {
+        faults: SessionFaults {
+            drop_later_reply_ids: true,
+            ..SessionFaults::NONE
+        },
+        ..SessionConfig::open()
+    });
+    for (id, expected) in [(1, json!(1)), (2, Value::Null)] {
+        send(
+            &mut s,
+            t(0),
+            &format!(r#"{{"request":"project","id":{id}}}"#),
+        );
+        let ticket = ticket(&mut s);
+        s.reply(ticket, ReplyData::Endpoint(json!({"name": "Demo"})))
+            .unwrap();
+        assert_eq!(json_frame(&mut s)["id"], expected);
+    }
+}
+
+#[test]
+fn the_short_key_fault_answers_a_live_keepalive_with_8_bytes() {
+    let mut s = session(SessionConfig {
+        faults: SessionFaults {
+            short_session_key: true,
+            ..SessionFaults::NONE
+        },
+        ..SessionConfig::secured()
+    });
+    send(&mut s, t(0), r#"{"token":"good"}"#);
+    assert_eq!(
+        binary_frame(&mut s).as_slice(),
+        key().as_bytes().get(..8).unwrap()
+    );
+}

@@ -83,5 +83,6 @@ pub use session::MAX_MESSAGES_PER_SECOND;
 pub use session::Offer;
 pub use session::RATE_REFUSALS_BEFORE_CLOSE;
 pub use session::SessionConfig;
+pub use session::SessionFaults;
 pub use session::ValtronicsSession;
 pub use subscription::Subscription;

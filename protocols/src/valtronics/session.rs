@@ -56,6 +56,17 @@ pub struct SessionConfig {
     /// Whether `subscribe` / `unsubscribe` are acknowledged with `subscribed` /
     /// `unsubscribed` (MAY; the document shows no acknowledgement).
     pub acknowledge_subscriptions: bool,
+    /// Deliberate deviations from the document; all off by default.
+    pub faults: SessionFaults,
+}
+
+/// Deliberate deviations from the document, for proving that a checker catches each one
+/// (`telewire serve --break`). All off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionFaults {
+    /// Close an oversized message with 1008 instead of 1009, breaking "Maximum 1KB
+    /// message size" (oversized messages close with 1009, Message Too Big).
+    pub oversize_close_1008: bool,
 }
 
 impl Default for SessionConfig {
@@ -66,6 +77,7 @@ impl Default for SessionConfig {
             rate_refusals_before_close: RATE_REFUSALS_BEFORE_CLOSE,
             max_batch_items: MAX_BATCH_ITEMS,
             acknowledge_subscriptions: true,
+            faults: SessionFaults::default(),
         }
     }
 }
@@ -251,7 +263,14 @@ impl ValtronicsSession {
     fn violate(&mut self, violation: Violation) {
         match Response::from(&violation) {
             Response::Reply(reply) => self.send(reply),
-            Response::Close(close) => self.close(close),
+            Response::Close(mut close) => {
+                if self.config.faults.oversize_close_1008
+                    && matches!(violation, Violation::MessageTooLarge { .. })
+                {
+                    close.code = crate::frame::CloseCode::POLICY_VIOLATION;
+                }
+                self.close(close);
+            }
             Response::ReplyThenClose(reply, close) => {
                 self.send(reply);
                 self.close(close);

@@ -68,6 +68,11 @@ pub fn session_config(scenario: &Scenario) -> SessionConfig {
     SessionConfig {
         label_every: NonZeroU32::new(scenario.label_every),
         trailing_null: scenario.trailing_null,
+        faults: telewire_protocols::molecule::SessionFaults {
+            accept_missing_sentinel: scenario.faults.accept_missing_sentinel,
+            long_auth_response: scenario.faults.long_auth_response,
+            too_large_close_1008: scenario.faults.too_large_close_1008,
+        },
         ..SessionConfig::default()
     }
 }

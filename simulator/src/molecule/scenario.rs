@@ -26,6 +26,24 @@ pub struct Scenario {
     /// The gateways the relay serves.
     #[serde(default = "default_gateways")]
     pub gateways: Vec<Gateway>,
+    /// Deliberate deviations from the document; all off by default.
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+/// Deliberate deviations from the document (`telewire serve --break`); all off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Accept a handshake without the mandatory sentinel `0x01 0x04`.
+    #[serde(default)]
+    pub accept_missing_sentinel: bool,
+    /// Send a 4-byte successful auth response (`02 01 04 00`) instead of 3 bytes.
+    #[serde(default)]
+    pub long_auth_response: bool,
+    /// Close an oversized handshake with 1008 instead of the documented 1009.
+    #[serde(default)]
+    pub too_large_close_1008: bool,
 }
 
 /// One simulated gateway.
@@ -82,6 +100,7 @@ impl Default for Scenario {
             token_ttl_secs: default_token_ttl_secs(),
             log_every: default_log_every(),
             gateways: default_gateways(),
+            faults: Faults::default(),
         }
     }
 }

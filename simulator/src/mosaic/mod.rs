@@ -87,6 +87,10 @@ pub fn session_config(scenario: &Scenario) -> SessionConfig {
     SessionConfig {
         security: scenario.security,
         session_lifetime: Duration::from_millis(scenario.session_timeout_ms),
+        faults: telewire_protocols::mosaic::SessionFaults {
+            drop_later_reply_ids: scenario.faults.drop_later_reply_ids,
+            short_session_key: scenario.faults.short_session_key,
+        },
         ..SessionConfig::secured()
     }
 }

@@ -46,6 +46,13 @@ pub struct Faults {
     /// not accept further HTTP connections."
     #[serde(default)]
     pub no_connection_cap: bool,
+    /// Echo `id` only in a connection's first data reply, breaking "the number can be used
+    /// to track multiple requests occurring at once".
+    #[serde(default)]
+    pub drop_later_reply_ids: bool,
+    /// Answer a live keepalive with 8 bytes instead of the 16-byte session key.
+    #[serde(default)]
+    pub short_session_key: bool,
 }
 
 /// The controller hardware (sets the connection cap).

@@ -51,6 +51,7 @@ pub struct Exchange {
     hub: Hub<Delivery>,
     clock: Clock,
     server_logs: bool,
+    leak_publishes: bool,
 }
 
 impl Exchange {
@@ -65,6 +66,7 @@ impl Exchange {
             hub: Hub::new(queue),
             clock,
             server_logs: true,
+            leak_publishes: false,
         }
     }
 
@@ -72,6 +74,14 @@ impl Exchange {
     /// lines still go to the tracing log).
     pub fn without_server_logs(mut self) -> Self {
         self.server_logs = false;
+        self
+    }
+
+    /// The same exchange, also handing each client's publish to every other connection
+    /// that is subscribed to some other topic (a deliberate fault: "Subscribers of a topic
+    /// receive each published message", and only they).
+    pub fn leaking_publishes(mut self) -> Self {
+        self.leak_publishes = true;
         self
     }
 
@@ -110,11 +120,19 @@ impl Exchange {
     /// Mirrors what the session of `id` reported; a publish is delivered to the topic's
     /// subscribers. Returns how many connections a publish was queued for.
     pub fn apply(&self, id: ConnectionId, event: &Event) -> usize {
-        let routed = match self.table.lock() {
-            Ok(mut table) => table.broker.apply(id, event),
-            Err(_) => None,
+        let (routed, leaked) = match self.table.lock() {
+            Ok(mut table) => {
+                let routed = table.broker.apply(id, event);
+                let leaked = match &routed {
+                    Some(routed) if self.leak_publishes => leaks(&table, id, routed),
+                    _ => Vec::new(),
+                };
+                (routed, leaked)
+            }
+            Err(_) => (None, Vec::new()),
         };
-        routed.map(|r| self.deliver(r)).unwrap_or(0)
+        let queued = routed.map(|r| self.deliver(r)).unwrap_or(0);
+        queued + leaked.into_iter().map(|r| self.deliver(r)).sum::<usize>()
     }
 
     /// Publishes `payload` on `topic` as the server (the simulated robot does); returns how
@@ -189,6 +207,28 @@ impl Exchange {
     }
 }
 
+/// The fault of [`Exchange::leaking_publishes`]: `routed` (published by `from`) once more
+/// for each other connection that is not a recipient and is subscribed to a topic other
+/// than `server_logs`, addressed to that topic so that its session lets it through.
+fn leaks(table: &Table, from: ConnectionId, routed: &Routed) -> Vec<Routed> {
+    table
+        .links
+        .keys()
+        .filter(|id| **id != from && !routed.recipients.contains(id))
+        .filter_map(|id| {
+            let topic = table
+                .broker
+                .topics_of(*id)
+                .into_iter()
+                .find(|t| *t != Topic::SERVER_LOGS)?;
+            Some(Routed {
+                delivery: Delivery::new(topic, routed.delivery.payload().clone()),
+                recipients: vec![*id],
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -240,5 +280,31 @@ mod tests {
         ex.disconnect(a);
         assert_eq!(ex.publish("t".into(), Payload::new("n", "k", json!(2))), 0);
         assert_eq!(ex.connections(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_leak_fault_reaches_clients_subscribed_elsewhere_only() {
+        let ex = exchange().leaking_publishes();
+        let (publisher, _) = ex.connect(Some("demo")).unwrap();
+        let (elsewhere, mut r_elsewhere) = ex.connect(Some("demo")).unwrap();
+        let (logs_only, mut r_logs) = ex.connect(Some("demo")).unwrap();
+        let (_idle, mut r_idle) = ex.connect(Some("demo")).unwrap();
+        ex.apply(elsewhere, &Event::Subscribed { topic: "b".into() });
+        ex.apply(
+            logs_only,
+            &Event::Subscribed {
+                topic: Topic::SERVER_LOGS,
+            },
+        );
+        let published = Event::Published {
+            topic: "a".into(),
+            payload: Payload::new("n", "k", json!(1)),
+        };
+        assert_eq!(ex.apply(publisher, &published), 1);
+        let leaked = r_elsewhere.recv().await.unwrap();
+        assert_eq!(leaked.topic(), &Topic::from("b"));
+        assert_eq!(leaked.text(), r#"{"name":"n","type":"k","data":1}"#);
+        assert!(r_logs.try_recv().is_err());
+        assert!(r_idle.try_recv().is_err());
     }
 }

@@ -127,6 +127,9 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
     if scenario.faults.no_server_logs {
         exchange = exchange.without_server_logs();
     }
+    if scenario.faults.leak_publishes {
+        exchange = exchange.leaking_publishes();
+    }
     let exchange = Arc::new(exchange);
     let mut tasks = vec![tokio::spawn(forward_process_logs(exchange.clone()))];
     let mut topics = Vec::new();
@@ -164,7 +167,11 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         clock: ctx.clock,
         shutdown: ctx.shutdown.clone(),
         jwt: jwt.clone(),
-        verifier: jwt.clone(),
+        verifier: if scenario.faults.accept_expired_tokens {
+            Arc::new(crate::jwt::AcceptExpired(jwt.clone()))
+        } else {
+            jwt.clone()
+        },
         keys: ApiKeys::new().with(&creds.api_key, &creds.username),
         session: session_config(scenario),
         refuse_before_upgrade: scenario.refuse_before_upgrade,

@@ -56,6 +56,13 @@ pub struct Faults {
     /// WebSocket server on the "server_logs" topic".
     #[serde(default)]
     pub no_server_logs: bool,
+    /// Hand each client's publish also to connections subscribed only to other topics,
+    /// breaking "Subscribers of a topic receive each published message" (and only they).
+    #[serde(default)]
+    pub leak_publishes: bool,
+    /// Take an expired token as valid, breaking "an expired JWT is not valid".
+    #[serde(default)]
+    pub accept_expired_tokens: bool,
 }
 
 /// What the robot's status lines report.

@@ -75,6 +75,9 @@ pub fn session_config(scenario: &Scenario) -> SessionConfig {
         rate_refusals_before_close: limits.rate_refusals_before_close,
         max_batch_items: limits.max_batch_items,
         acknowledge_subscriptions: scenario.acknowledge_subscriptions,
+        faults: telewire_protocols::valtronics::SessionFaults {
+            oversize_close_1008: scenario.faults.oversize_close_1008,
+        },
     }
 }
 

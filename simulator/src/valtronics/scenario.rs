@@ -34,6 +34,18 @@ pub struct Scenario {
     /// The simulated devices.
     #[serde(default = "default_devices")]
     pub devices: Vec<Device>,
+    /// Deliberate deviations from the document; all off by default.
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+/// Deliberate deviations from the document (`telewire serve --break`); all off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Close an oversized message with 1008 instead of the documented 1009.
+    #[serde(default)]
+    pub oversize_close_1008: bool,
 }
 
 /// "Rate Limiting": connection and message limits.
@@ -189,6 +201,7 @@ impl Default for Scenario {
             acknowledge_subscriptions: true,
             limits: Limits::default(),
             devices: default_devices(),
+            faults: Faults::default(),
         }
     }
 }

@@ -39,6 +39,11 @@ pub struct Faults {
     /// authentication, the server sends: { "type": "connected", ... }".
     #[serde(default)]
     pub no_connected: bool,
+    /// Close a connection without a token with 1000 instead of 1008, breaking
+    /// "Connections without a valid token are immediately closed with code 1008 (Policy
+    /// Violation)".
+    #[serde(default)]
+    pub missing_token_close_1000: bool,
 }
 
 /// One seeded event (a sensor of the lab).

@@ -8,10 +8,14 @@ use axum::extract::State;
 use axum::extract::ws::WebSocket;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
+use telewire_protocols::frame::Close;
+use telewire_protocols::frame::CloseCode;
+use telewire_protocols::frame::Outbound;
 use telewire_protocols::session::ServerSession as _;
 use telewire_protocols::time::Timestamp;
 use telewire_protocols::webmacs::ControllerEvent;
 use telewire_protocols::webmacs::ControllerSession;
+use telewire_protocols::webmacs::REASON_AUTH_REQUIRED;
 use telewire_protocols::webmacs::StreamEvent;
 use telewire_protocols::webmacs::StreamSession;
 use telewire_protocols::webmacs::token_from_query;
@@ -19,6 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::driver::Application;
 use crate::driver::drive;
+use crate::driver::to_message;
 use crate::hub::ConnId;
 
 use super::Shared;
@@ -37,6 +42,9 @@ pub async fn controller_upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     let token = query.as_deref().and_then(token_from_query);
+    if token.is_none() && shared.faults.missing_token_close_1000 {
+        return ws.on_upgrade(close_with_1000);
+    }
     ws.max_message_size(MAX_CONTROLLER_MESSAGE)
         .max_frame_size(MAX_CONTROLLER_MESSAGE)
         .on_upgrade(move |socket| serve_controller(socket, shared, token))
@@ -49,10 +57,29 @@ pub async fn stream_upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     let token = query.as_deref().and_then(token_from_query);
+    if token.is_none() && shared.faults.missing_token_close_1000 {
+        return ws.on_upgrade(close_with_1000);
+    }
     ws.max_message_size(MAX_STREAM_MESSAGE)
         .max_frame_size(MAX_STREAM_MESSAGE)
         .on_upgrade(move |socket| serve_stream(socket, shared, token))
 }
+
+/// The fault `missing_token_close_1000`: the documented reason with the wrong code, then
+/// a bounded wait for the client's close reply.
+async fn close_with_1000(mut socket: WebSocket) {
+    let close = Close::new(CloseCode::NORMAL, REASON_AUTH_REQUIRED);
+    if socket
+        .send(to_message(Outbound::Close(close)))
+        .await
+        .is_ok()
+    {
+        let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, socket.recv()).await;
+    }
+}
+
+/// How long [`close_with_1000`] waits for the client's close reply.
+const CLOSE_REPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn serve_controller(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
     tracing::info!("webmacs controller connected");

@@ -187,3 +187,23 @@ fn a_binary_message_closes_with_1003() {
     );
     assert!(s.is_closed());
 }
+
+#[test]
+fn the_oversize_fault_closes_with_1008_and_only_an_oversized_message() {
+    let config = SessionConfig {
+        faults: SessionFaults {
+            oversize_close_1008: true,
+        },
+        ..SessionConfig::default()
+    };
+    let registry = ConnectionRegistry::unlimited();
+    let mut s =
+        ValtronicsSession::with_config(at_ms(0), Endpoint::Primary, verifier(), &registry, config);
+    s.handle_frame(at_ms(0), Inbound::Text(&ping_of_len(1024)));
+    assert_eq!(wire(&mut s)[0]["type"], "pong");
+    s.handle_frame(at_ms(1), Inbound::Text(&ping_of_len(1025)));
+    assert_eq!(
+        wire(&mut s),
+        vec![json!({"close": 1008, "reason": "message exceeds 1024 bytes"})]
+    );
+}
