@@ -756,6 +756,7 @@ proptest! {
             }
         }
     }
+}
 
 #[test]
 fn each_fault_breaks_only_its_rule() {
