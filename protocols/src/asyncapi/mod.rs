@@ -371,7 +371,12 @@ impl Builder {
         let examples: Vec<Value> = self
             .examples
             .iter()
-            .filter(|e| matches!(e.of, ExampleOf::Message(m) if m == id))
+            .filter(|e| match e.of {
+                ExampleOf::Message(m) => m == id,
+                // A binary frame is an example of its message; its decoded JSON is not.
+                ExampleOf::Decoded(m) => m == id && matches!(e.body, Body::Binary(_)),
+                ExampleOf::Schema(_) => false,
+            })
             .filter_map(|e| {
                 Some(json!({
                     "name": e.fixture.rsplit_once('.').map_or(e.fixture, |(stem, _)| stem),
@@ -455,7 +460,7 @@ impl Builder {
     pub fn finish(mut self) -> Value {
         let mut schemas = self.generator.take_definitions(true);
         for example in self.examples {
-            if let ExampleOf::Schema(name) = example.of
+            if let (ExampleOf::Schema(name), Body::Json(_)) = (example.of, example.body)
                 && let (Some(Value::Object(schema)), Some(value)) =
                     (schemas.get_mut(name), example.body.example_value())
                 && let Value::Array(list) = schema
