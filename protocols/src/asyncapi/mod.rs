@@ -26,6 +26,12 @@ pub use yaml::to_yaml;
 /// The AsyncAPI version the documents follow.
 pub const ASYNCAPI_VERSION: &str = "3.0.0";
 
+/// The path at which each simulator serves its API's document.
+pub const HTTP_PATH: &str = "/asyncapi.yaml";
+
+/// The content type of the served document.
+pub const YAML_CONTENT_TYPE: &str = "application/yaml";
+
 /// Where the message schemas live inside a document.
 const SCHEMAS: &str = "#/components/schemas/";
 

@@ -110,6 +110,23 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         hubs,
     });
     let router = Router::new()
+        // The API's AsyncAPI 3.0 document, built once.
+        .route(
+            telewire_protocols::asyncapi::HTTP_PATH,
+            get({
+                let document =
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::Api::Molecule.yaml());
+                move || async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            telewire_protocols::asyncapi::YAML_CONTENT_TYPE,
+                        )],
+                        document,
+                    )
+                }
+            }),
+        )
         .route(TOKEN_PATH, post(token::connect_token))
         .route(WS_PATH, get(relay::upgrade))
         .with_state(shared);

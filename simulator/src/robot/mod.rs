@@ -172,6 +172,23 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         exchange,
     });
     let mut router = Router::new()
+        // The API's AsyncAPI 3.0 document, built once.
+        .route(
+            telewire_protocols::asyncapi::HTTP_PATH,
+            get({
+                let document =
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::Api::Robot.yaml());
+                move || async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            telewire_protocols::asyncapi::YAML_CONTENT_TYPE,
+                        )],
+                        document,
+                    )
+                }
+            }),
+        )
         .route(AUTH_PATH, get(token::issue).options(token::preflight))
         .route(
             AUTH_PATH.trim_end_matches('/'),

@@ -123,6 +123,23 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         hub,
     });
     let router = Router::new()
+        // The API's AsyncAPI 3.0 document, built once.
+        .route(
+            telewire_protocols::asyncapi::HTTP_PATH,
+            get({
+                let document =
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::Api::Valtronics.yaml());
+                move || async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            telewire_protocols::asyncapi::YAML_CONTENT_TYPE,
+                        )],
+                        document,
+                    )
+                }
+            }),
+        )
         .route(LOGIN_PATH, post(login::login).options(login::preflight))
         .route(LOGOUT_PATH, post(login::logout).options(login::preflight))
         .route(Endpoint::Primary.path(), get(conn::primary))

@@ -226,6 +226,23 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         )));
     }
     let router = Router::new()
+        // The API's AsyncAPI 3.0 document, built once.
+        .route(
+            telewire_protocols::asyncapi::HTTP_PATH,
+            get({
+                let document =
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::Api::Webmacs.yaml());
+                move || async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            telewire_protocols::asyncapi::YAML_CONTENT_TYPE,
+                        )],
+                        document,
+                    )
+                }
+            }),
+        )
         .route(LOGIN_PATH, post(http::login).options(http::preflight))
         .route(LOGOUT_PATH, post(http::logout).options(http::preflight))
         .route(
