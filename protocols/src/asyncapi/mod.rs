@@ -94,6 +94,17 @@ impl Api {
         to_yaml(&self.document())
     }
 
+    /// The document as a running simulator serves it: its `simulator` server at `host`
+    /// (`address:port`) over `protocol` (`ws`, or `wss` with TLS).
+    pub fn document_for_simulator(self, protocol: &str, host: &str) -> Value {
+        let mut document = self.document();
+        if let Some(Value::Object(server)) = document.pointer_mut("/servers/simulator") {
+            server.insert("host".into(), json!(host));
+            server.insert("protocol".into(), json!(protocol));
+        }
+        document
+    }
+
     /// Every fixture of `fixtures/<api>/` and what it is an example of.
     pub fn examples(self) -> &'static [Example] {
         match self {

@@ -244,6 +244,7 @@ impl fmt::Display for DeviceId {
 /// (`"device_id": [1, 2, 3]`). Decoding keeps which form was used.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "OneOrMany_{T}"))]
 #[serde(untagged, expecting = "a value or an array of values")]
 pub enum OneOrMany<T> {
     /// A single value.

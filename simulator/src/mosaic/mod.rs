@@ -129,12 +129,16 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         ctx.shutdown.clone(),
     ))];
     let router = Router::new()
-        // The API's AsyncAPI 3.0 document, built once.
+        // The API's AsyncAPI 3.0 document, naming this server; built once.
         .route(
             telewire_protocols::asyncapi::HTTP_PATH,
             get({
+                let document = telewire_protocols::asyncapi::Api::Mosaic.document_for_simulator(
+                    if ctx.tls { "wss" } else { "ws" },
+                    &ctx.addr.to_string(),
+                );
                 let document =
-                    axum::body::Bytes::from(telewire_protocols::asyncapi::Api::Mosaic.yaml());
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::to_yaml(&document));
                 move || async move {
                     (
                         [(

@@ -123,12 +123,17 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         hub,
     });
     let router = Router::new()
-        // The API's AsyncAPI 3.0 document, built once.
+        // The API's AsyncAPI 3.0 document, naming this server; built once.
         .route(
             telewire_protocols::asyncapi::HTTP_PATH,
             get({
+                let document = telewire_protocols::asyncapi::Api::Valtronics
+                    .document_for_simulator(
+                        if ctx.tls { "wss" } else { "ws" },
+                        &ctx.addr.to_string(),
+                    );
                 let document =
-                    axum::body::Bytes::from(telewire_protocols::asyncapi::Api::Valtronics.yaml());
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::to_yaml(&document));
                 move || async move {
                     (
                         [(
