@@ -153,100 +153,174 @@ fn message_examples_are_the_fixtures() {
     }
 }
 
-/// Deliberately wrong messages: each is rejected by its message's schema.
+/// Who else refuses a wrong message: the decoder of its direction, the session (a limit
+/// the session enforces after decoding), or nobody (it is another valid message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AlsoRefusedBy {
+    ClientDecoder,
+    ServerDecoder,
+    Session,
+    Nobody,
+}
+
+/// Whether `protocols` fails to decode `text` as a message of `api` from `side`.
+fn decoder_refuses(api: Api, side: AlsoRefusedBy, text: &str) -> bool {
+    use AlsoRefusedBy::ClientDecoder as C;
+    use AlsoRefusedBy::ServerDecoder as S;
+    use telewire_protocols::mosaic;
+    use telewire_protocols::robot;
+    use telewire_protocols::valtronics;
+    use telewire_protocols::webmacs;
+    match (api, side) {
+        (Api::Valtronics, C) => valtronics::ClientMessage::decode(text).is_err(),
+        (Api::Valtronics, S) => valtronics::ServerMessage::decode(text).is_err(),
+        (Api::Webmacs, C) => webmacs::ClientMessage::decode(text).is_err(),
+        (Api::Webmacs, S) => webmacs::ServerMessage::decode(text).is_err(),
+        (Api::Mosaic, C) => mosaic::ClientMessage::decode(text).is_err(),
+        (Api::Mosaic, S) => mosaic::ServerMessage::decode(text).is_err(),
+        (Api::Robot, C) => robot::ClientMessage::decode(text).is_err(),
+        (Api::Robot, S) => robot::ServerMessage::decode(text).is_err(),
+        other => panic!("no JSON decoder for {other:?}"),
+    }
+}
+
+/// Deliberately wrong messages (a missing required field, a wrong type, an unknown field,
+/// a broken limit): each is rejected by its message's schema, and by the decoder of its
+/// direction unless a session limit or another message type explains it.
 #[test]
-fn wrong_messages_are_rejected() {
+fn wrong_messages_are_rejected_by_the_schema_and_the_decoder() {
+    use AlsoRefusedBy::ClientDecoder as C;
+    use AlsoRefusedBy::Nobody;
+    use AlsoRefusedBy::ServerDecoder as S;
+    use AlsoRefusedBy::Session;
     let too_many_valtronics: Vec<Value> = (0..51).map(|_| json!({"type": "ping"})).collect();
     let too_many_webmacs: Vec<Value> = (0..501)
         .map(|_| json!({"value": 1.5, "event_public_id": "abc"}))
         .collect();
-    let cases: Vec<(Api, &str, Value)> = vec![
-        // Missing required field.
-        (Api::Valtronics, "auth", json!({"type": "auth"})),
-        // Wrong type.
-        (Api::Valtronics, "auth", json!({"type": "auth", "token": 5})),
-        // Unknown filter.
+    let cases: Vec<(Api, &str, AlsoRefusedBy, Value)> = vec![
+        (Api::Valtronics, "auth", C, json!({"type": "auth"})),
+        (
+            Api::Valtronics,
+            "auth",
+            C,
+            json!({"type": "auth", "token": 5}),
+        ),
         (
             Api::Valtronics,
             "subscribe",
+            C,
             json!({"type": "subscribe", "channel": "telemetry", "devices": [1]}),
         ),
-        // Another message's type.
-        (Api::Valtronics, "auth", json!({"type": "ping"})),
+        (Api::Valtronics, "auth", Nobody, json!({"type": "ping"})),
         (
             Api::Valtronics,
             "batch",
+            Session,
             json!({"type": "batch", "messages": too_many_valtronics}),
         ),
         (
             Api::Valtronics,
             "batch",
+            C,
             json!({"type": "batch", "messages": [{"type": "batch", "messages": []}]}),
         ),
         (
             Api::Valtronics,
             "telemetryUpdate",
+            S,
             json!({"type": "telemetry_update", "channel": "telemetry", "device_id": "one", "telemetry": {}}),
         ),
-        (Api::Webmacs, "telemetryBatch", json!({"datapoints": 3})),
-        (Api::Webmacs, "telemetryBatch", json!({"readings": []})),
+        (Api::Webmacs, "telemetryBatch", C, json!({"datapoints": 3})),
+        (Api::Webmacs, "telemetryBatch", C, json!({"readings": []})),
         (
             Api::Webmacs,
             "telemetryBatch",
+            Session,
             json!({"datapoints": too_many_webmacs}),
         ),
         (
             Api::Webmacs,
             "datapointsBatch",
+            S,
             json!({"type": "datapoints_batch", "datapoints": [{"value": 1.0, "event_public_id": "a", "timestamp": "yesterday", "experiment_public_id": null}]}),
         ),
-        (Api::Webmacs, "error", json!({"type": "error"})),
+        (Api::Webmacs, "error", S, json!({"type": "error"})),
         (
             Api::Robot,
             "publish",
+            C,
             json!({"action": "publish", "topic": "t"}),
         ),
         (
             Api::Robot,
             "publish",
+            C,
             json!({"action": "publish", "topic": "t", "data": {"name": "n", "type": "t"}}),
         ),
         (
             Api::Robot,
             "subscribe",
+            C,
             json!({"action": "subscribe", "topic": 7}),
         ),
         (
             Api::Robot,
             "subscribe",
+            C,
             json!({"action": "subscribe", "topic": "t", "extra": 1}),
+        ),
+        (
+            Api::Robot,
+            "error",
+            S,
+            json!({"action": "error", "error": "invalid_json"}),
         ),
         (
             Api::Mosaic,
             "request",
+            C,
             json!({"request": "system", "id": "one"}),
         ),
         (
             Api::Mosaic,
             "request",
+            C,
             json!({"request": "system", "subscribe": "log"}),
         ),
-        (Api::Mosaic, "subscribe", json!({"subscribe": 3})),
+        (Api::Mosaic, "subscribe", C, json!({"subscribe": 3})),
         (
             Api::Mosaic,
             "replySystem",
+            S,
             json!({"request": "system", "data": {"hardware_type": 1}}),
         ),
-        (Api::Mosaic, "keepalive", json!({"token": "t", "other": 1})),
+        (
+            Api::Mosaic,
+            "keepalive",
+            C,
+            json!({"token": "t", "other": 1}),
+        ),
+        (
+            Api::Mosaic,
+            "broadcastGroup",
+            S,
+            json!({"broadcast": "group", "data": {"num": 1, "name": "Facade", "level": 101}}),
+        ),
     ];
     let mut docs = std::collections::HashMap::new();
-    for (api, id, message) in cases {
+    for (api, id, also, message) in cases {
         let doc = docs.entry(api).or_insert_with(|| api.document());
         let validator = validator(doc, &pointer(ExampleOf::Message(id)));
         assert!(
             !validator.is_valid(&message),
-            "{api} {id} must reject {message}"
+            "{api} {id}: the schema must reject {message}"
         );
+        if matches!(also, C | S) {
+            assert!(
+                decoder_refuses(api, also, &message.to_string()),
+                "{api} {id}: the decoder must refuse {message} as the schema does"
+            );
+        }
     }
 }
 
