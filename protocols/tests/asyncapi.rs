@@ -90,6 +90,37 @@ fn decoded_binary(api: Api, id: &str, bytes: &[u8]) -> Value {
         .unwrap_or_else(|e| panic!("{id}: the payload is JSON: {e}"))
 }
 
+/// The UTF-8 text of a Molecule text frame (a command, a command response, a log line).
+fn decoded_text(bytes: &[u8]) -> Value {
+    use telewire_protocols::molecule::ClientMessage;
+    use telewire_protocols::molecule::ServerMessage;
+    let payload = match (ClientMessage::decode(bytes), ServerMessage::decode(bytes)) {
+        (Ok(ClientMessage::Command(command)), _) => command.text().as_bytes().to_vec(),
+        (_, Ok(ServerMessage::Data(frame))) => frame.payload().to_vec(),
+        other => panic!("not a text frame: {other:?}"),
+    };
+    Value::String(String::from_utf8(payload).unwrap())
+}
+
+#[test]
+fn decoded_text_frames_validate_against_their_decoded_schema() {
+    let doc = Api::Molecule.document();
+    let mut checked = 0;
+    for example in Api::Molecule.examples() {
+        let (ExampleOf::Message(id), Body::Binary(bytes)) = (example.of, example.body) else {
+            continue;
+        };
+        let pointer = pointer(ExampleOf::Decoded(id));
+        if doc.pointer(&pointer).is_none() {
+            continue;
+        }
+        let errors = errors(&validator(&doc, &pointer), &decoded_text(bytes));
+        assert!(errors.is_empty(), "{}: {errors:?}", example.fixture);
+        checked += 1;
+    }
+    assert_eq!(checked, 3, "command, command response and device log");
+}
+
 #[test]
 fn every_fixture_is_an_example_of_its_api_document() {
     for api in Api::ALL {

@@ -99,6 +99,11 @@ pub(super) const EXAMPLES: &[Example] = &[
 const DATA_FRAME: &str = "`[messageType u8][reserved u8 = 0][UTF-8 payload][0x00?]`: \
     the payload may end in one trailing `0x00`, which is not part of it.";
 
+/// The decoded payload of a text frame: its UTF-8 text, without the trailing null.
+fn text_payload() -> Value {
+    json!({"type": "string", "contentMediaType": "text/plain"})
+}
+
 pub(super) fn document() -> Value {
     let mut b = Builder::new(
         "Molecule real-time data WebSocket API",
@@ -154,11 +159,14 @@ pub(super) fn document() -> Value {
     );
     b.message(
         "command",
-        Message::binary(
-            "Command",
-            "A command for the gateway (type 1), answered by a command response.",
-            &format!("Type 1. {DATA_FRAME} The payload is the command text."),
-        ),
+        Message {
+            decoded: Some(text_payload()),
+            ..Message::binary(
+                "Command",
+                "A command for the gateway (type 1), answered by a command response.",
+                &format!("Type 1. {DATA_FRAME} The payload is the command text."),
+            )
+        },
     );
     b.message(
         "authResponse",
@@ -186,19 +194,25 @@ pub(super) fn document() -> Value {
     );
     b.message(
         "commandResponse",
-        Message::binary(
-            "Command response",
-            "The reply to a command (type 1).",
-            &format!("Type 1. {DATA_FRAME} The payload is the reply text."),
-        ),
+        Message {
+            decoded: Some(text_payload()),
+            ..Message::binary(
+                "Command response",
+                "The reply to a command (type 1).",
+                &format!("Type 1. {DATA_FRAME} The payload is the reply text."),
+            )
+        },
     );
     b.message(
         "deviceLog",
-        Message::binary(
-            "Device log",
-            "One plain-text log line from the gateway (type 2).",
-            &format!("Type 2. {DATA_FRAME} The payload is the log line."),
-        ),
+        Message {
+            decoded: Some(text_payload()),
+            ..Message::binary(
+                "Device log",
+                "One plain-text log line from the gateway (type 2).",
+                &format!("Type 2. {DATA_FRAME} The payload is the log line."),
+            )
+        },
     );
     b.message(
         "unknownData",
