@@ -8,7 +8,7 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
-    reason = "test helpers fail the test on bad input"
+    reason = "a test fails on bad input"
 )]
 
 use std::collections::BTreeSet;
