@@ -1,5 +1,6 @@
 //! The `telewire` command line: argument parsing only; the work lives in the library crates.
 
+mod asyncapi;
 mod check;
 mod device;
 
@@ -47,6 +48,11 @@ enum Command {
     /// Exits 0 when every MUST rule holds (with --strict: every SHOULD rule too), 1 when one
     /// fails, 2 on a usage or configuration error.
     Check(check::CheckArgs),
+    /// Print the AsyncAPI 3.0 document of one API (YAML, or JSON with --json).
+    ///
+    /// The message schemas are generated from the protocol types; each simulator serves the
+    /// same document at `GET /asyncapi.yaml`.
+    Asyncapi(asyncapi::AsyncApiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +111,16 @@ struct ServeArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Printing a document needs neither logging nor a runtime.
+    if let Command::Asyncapi(args) = &cli.command {
+        return match asyncapi::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -121,6 +137,7 @@ fn main() -> ExitCode {
         Command::Device(command) => runtime.block_on(device::run(command)),
         // The report decides the exit code: 1 for a failed MUST rule, 2 for bad usage.
         Command::Check(args) => return runtime.block_on(check::run(args)),
+        Command::Asyncapi(_) => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

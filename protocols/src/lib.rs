@@ -10,6 +10,8 @@
 //! [`session`] (the driver contract), [`auth`] (token verification) and [`limits`]
 //! (rate limits, connection caps, throttles).
 
+#[cfg(feature = "schema")]
+pub mod asyncapi;
 pub mod auth;
 pub mod codec;
 pub mod frame;

@@ -34,6 +34,7 @@ pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 /// [`TokenRequest::decode`] and [`TokenRequest::encode`] use the form-urlencoded body; the
 /// serde derives give the same fields as JSON. `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenRequest {
     /// The account's user name (an e-mail address in the document's example).
     pub username: String,
@@ -141,6 +142,7 @@ impl fmt::Debug for TokenRequest {
 /// The success body: `{"access_token", "expires_in", "token_type": "Bearer"}`, plus RFC
 /// 6749 §5.1's optional `refresh_token` and `scope`. `Debug` hides the tokens.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenResponse {
     /// The JWT to put in the handshake.
     pub access_token: String,
@@ -207,6 +209,7 @@ impl fmt::Debug for TokenResponse {
 
 /// An OAuth2 error code (RFC 6749 §5.2). An open set: unknown codes are kept.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct ErrorCode(pub Cow<'static, str>);
 
@@ -244,6 +247,7 @@ impl fmt::Display for ErrorCode {
 
 /// The failure body (RFC 6749 §5.2): `{"error": "...", "error_description"?, "error_uri"?}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[error("{error}{}", .error_description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
 pub struct OAuthError {
     /// The error code.

@@ -15,6 +15,7 @@ use super::error::DecodeError;
 
 /// One telemetry data point. Strings borrow from the payload when they hold no escapes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TelemetryItem<'a> {
     /// "Unique identifier for this data point".
     #[serde(borrow)]
@@ -60,6 +61,7 @@ impl<'a> TelemetryItem<'a> {
 
 /// The payload of a type-100 frame.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Telemetry<'a> {
     /// The items, in payload order.

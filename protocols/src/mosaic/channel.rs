@@ -13,6 +13,7 @@ use serde::Serialize;
 /// echoes exactly what the client sent; [`Channel::kind`] maps both spellings of the
 /// remote device channel (`remote_device`, `remote-device`) to one [`ChannelKind`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Channel(pub Cow<'static, str>);
 

@@ -44,6 +44,22 @@ impl Level {
 #[error("level {0} is outside 0-100")]
 pub struct LevelOutOfRange(pub u64);
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Level {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Level".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A level in percent.",
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+        })
+    }
+}
+
 impl TryFrom<u64> for Level {
     type Error = LevelOutOfRange;
     fn try_from(n: u64) -> Result<Self, Self::Error> {
@@ -68,6 +84,7 @@ impl fmt::Debug for Level {
 
 /// `system` reply: exactly the members of the document's example.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SystemInfo {
     /// Hardware type, e.g. `VLC`.
     pub hardware_type: String,
@@ -104,6 +121,7 @@ pub struct SystemInfo {
 
 /// `current_time` reply: `{datetime, local_time, uptime}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CurrentTime {
     /// Local date and time as text, e.g. `01 Feb 2017 13:44:42`.
     pub datetime: String,
@@ -118,6 +136,7 @@ pub struct CurrentTime {
 
 /// `network_adapters` reply: `{"adapters":[...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NetworkAdapters {
     /// One entry per adapter.
     pub adapters: Vec<NetworkAdapter>,
@@ -128,6 +147,7 @@ pub struct NetworkAdapters {
 
 /// One network adapter (members in camelCase on the wire).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkAdapter {
     /// Adapter name.
@@ -149,6 +169,7 @@ pub struct NetworkAdapter {
 
 /// A timeline's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TimelineState {
     /// Not started.
@@ -165,6 +186,7 @@ pub enum TimelineState {
 
 /// `timeline` push: `{num, state, onstage, position}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TimelineStatus {
     /// Timeline number.
     pub num: u32,
@@ -181,6 +203,7 @@ pub struct TimelineStatus {
 
 /// A scene's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SceneState {
     /// Not started.
@@ -193,6 +216,7 @@ pub enum SceneState {
 
 /// `scene` push: `{num, state, onstage}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SceneStatus {
     /// Scene number.
     pub num: u32,
@@ -207,6 +231,7 @@ pub struct SceneStatus {
 
 /// `group` push: `{num, name, level}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GroupStatus {
     /// Group number.
     pub num: u32,
@@ -221,6 +246,7 @@ pub struct GroupStatus {
 
 /// `content_target` reply and push: `{"content_targets":[{name, level}]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ContentTargets {
     /// One entry per content target.
     pub content_targets: Vec<ContentTarget>,
@@ -231,6 +257,7 @@ pub struct ContentTargets {
 
 /// One content target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ContentTarget {
     /// Name, e.g. `primary`.
     pub name: String,
@@ -243,6 +270,7 @@ pub struct ContentTarget {
 
 /// `remote_device` reply and push: `{"remote_devices":[{num, name, type, online, serial}]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RemoteDevices {
     /// One entry per remote device.
     pub remote_devices: Vec<RemoteDevice>,
@@ -253,6 +281,7 @@ pub struct RemoteDevices {
 
 /// One remote device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RemoteDevice {
     /// Device number.
     pub num: u32,
@@ -272,6 +301,7 @@ pub struct RemoteDevice {
 
 /// A remote device's serial: one string, or the list of strings some firmware sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Serial {
     /// One serial number.
@@ -282,6 +312,7 @@ pub enum Serial {
 
 /// `beacon` push: `{on}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Beacon {
     /// Whether the beacon is flashing.
     pub on: bool,
@@ -292,6 +323,7 @@ pub struct Beacon {
 
 /// `log` reply and push: `{"log": "<entries>"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Log {
     /// Log entries as text.
     pub log: String,
@@ -302,11 +334,13 @@ pub struct Log {
 
 /// `lua` push: `{<variable>: <value>}`, any number of variables.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct LuaVariables(pub Map<String, Value>);
 
 /// `io_module` push: `{modules, instances}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IoModules {
     /// The modules.
     pub modules: Vec<IoModule>,
@@ -319,6 +353,7 @@ pub struct IoModules {
 
 /// One IO module: `{id, name}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IoModule {
     /// Module id.
     pub id: u32,
@@ -331,6 +366,7 @@ pub struct IoModule {
 
 /// One instance of an IO module: `{id, module_id, name, status}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IoInstance {
     /// Instance id.
     pub id: u32,
@@ -347,6 +383,7 @@ pub struct IoInstance {
 
 /// One status entry of an IO module instance: `{key, label, value}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IoStatus {
     /// Machine key.
     pub key: String,

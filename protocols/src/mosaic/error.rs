@@ -125,6 +125,7 @@ pub(crate) fn json_type(value: &serde_json::Value) -> &'static str {
 /// Error replies are not documented (level MAY): the simulator defines
 /// `{"request"|"subscribe": channel, "id": n, "error": code, "message": text}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorCode(pub Cow<'static, str>);
 
 impl ErrorCode {

@@ -24,6 +24,7 @@ pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 /// `POST /authenticate` body. Members other than these two are ignored, as HTTP form
 /// handlers do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthenticateRequest {
     /// The user name.
     pub username: String,
@@ -106,6 +107,7 @@ impl AuthenticateRequest {
 
 /// `{"token": "<JWT>"}`: the bearer token to put in every WebSocket message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthenticateResponse {
     /// The bearer token.
     pub token: String,
@@ -133,6 +135,7 @@ impl AuthenticateResponse {
 
 /// A refused authentication (level MAY): `{"error": code, "message": text}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthenticateFailure {
     /// `invalid_credentials` (HTTP 401) or `invalid_request` (HTTP 400).
     pub error: String,

@@ -21,6 +21,7 @@ use super::error::json_type;
 /// A request's `id`: "simply a number which is reported with the reply". Any JSON
 /// number is kept exactly as sent.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct RequestId(pub Number);
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 /// Open: every string decodes and is kept as sent. The session, not the codec, refuses
 /// topics that break a limit (empty, too long: see [`super::Limits`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Topic(pub Cow<'static, str>);
 
@@ -60,6 +61,7 @@ impl From<String> for Topic {
 ///
 /// Open: a code this crate does not name is kept as sent.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct ErrorCode(pub Cow<'static, str>);
 

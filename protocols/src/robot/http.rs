@@ -29,6 +29,7 @@ pub const STATUS_UNAVAILABLE: u16 = 503;
 
 /// The token endpoint's success body: `{"token": "<JWT>"}` (SHOULD).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenResponse {
     /// The JWT to pass as `?token=`.
@@ -55,6 +56,7 @@ impl TokenResponse {
 /// The body of a 401 (or 503): `{"detail": "<why>"}` (MAY: the shape FastAPI gives its
 /// `HTTPException`s; the document shows none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// Why the request was refused.

@@ -16,6 +16,8 @@ use super::error::Path;
 /// "type_of_data", "data": "your_data_here"}`); the specs README adds that subscribers
 /// receive exactly this shape, which the official client routes on (SHOULD).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct Payload {
     /// What the data is (`name_of_data`); `server_logs` for the server's log lines.
     pub name: String,

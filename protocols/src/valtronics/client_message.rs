@@ -23,6 +23,7 @@ use crate::codec::encode_json_string;
 /// A message from the client to the server; `type` selects the variant. Unknown fields
 /// are refused, so a mistyped filter is reported rather than ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     /// `{"type":"auth","token":"..."}`: must come first (MUST).
@@ -70,6 +71,7 @@ impl ClientMessage {
 
 /// `{"type":"auth","token":"jwt-token-string"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Auth {
     /// The JWT.
@@ -83,6 +85,7 @@ pub struct Auth {
 /// Decoding keeps where each filter was, so a message re-encodes as it came;
 /// [`Subscribe::filters`] gives the normalised [`Filters`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(into = "SubscribeWire", try_from = "SubscribeWire")]
 pub struct Subscribe {
     /// The channel.
@@ -124,6 +127,7 @@ impl Subscribe {
 
 /// The wire shape of `subscribe`: the channel, every filter at the top level, and `filters`.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct SubscribeWire {
     channel: Channel,
@@ -189,6 +193,7 @@ impl TryFrom<SubscribeWire> for Subscribe {
 
 /// `{"type":"unsubscribe","channel":...,"device_id":1}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Unsubscribe {
     /// The channel.
@@ -200,6 +205,7 @@ pub struct Unsubscribe {
 
 /// `{"type":"ping","timestamp":"2024-01-01T12:00:00Z"}` (keep-alive).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Ping {
     /// The client's time, free text (the Python client sends a naive ISO 8601 time).
@@ -235,6 +241,44 @@ impl<'de> Deserialize<'de> for Batch {
             messages.push(message);
         }
         Ok(Self { messages })
+    }
+}
+
+/// The shape `Batch::deserialize` accepts: `messages`, at most [`MAX_BATCH_ITEMS`] client
+/// messages, none of them a batch. The limit is the session's: a longer batch decodes and
+/// is refused whole with `batch_too_large`.
+///
+/// [`MAX_BATCH_ITEMS`]: super::MAX_BATCH_ITEMS
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Batch {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Batch".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let item = generator.subschema_for::<ClientMessage>();
+        schemars::json_schema!({
+            "description": "Messages processed in order, each as if it had arrived alone.",
+            "type": "object",
+            "properties": {
+                "messages": {
+                    "type": "array",
+                    "maxItems": super::MAX_BATCH_ITEMS,
+                    "items": {
+                        "allOf": [
+                            item,
+                            {"not": {"properties": {"type": {"const": "batch"}}, "required": ["type"]}},
+                        ],
+                    },
+                },
+            },
+            "required": ["messages"],
+            "additionalProperties": false,
+        })
     }
 }
 

@@ -62,6 +62,25 @@ macro_rules! string_code {
             }
         }
 
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let known: Vec<&str> = Self::KNOWN.iter().map(Self::as_str).collect();
+                schemars::json_schema!({
+                    "type": "string",
+                    "description": format!(
+                        "Documented values: {}. Other values decode and are kept.",
+                        known.join(", ")
+                    ),
+                    "examples": known,
+                })
+            }
+        }
+
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
                 Self::new(value)
@@ -205,6 +224,7 @@ impl Frequency {
 
 /// A device identifier (`device_id`): a number on the wire.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct DeviceId(pub u64);
 
@@ -223,6 +243,8 @@ impl fmt::Display for DeviceId {
 /// A field the document shows both as one value (`"device_id": 1`) and as a list
 /// (`"device_id": [1, 2, 3]`). Decoding keeps which form was used.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "OneOrMany_{T}"))]
 #[serde(untagged, expecting = "a value or an array of values")]
 pub enum OneOrMany<T> {
     /// A single value.

@@ -15,6 +15,7 @@ use super::codes::Severity;
 /// at the top level of `subscribe` (the document's JavaScript client) or nested them under
 /// `filters` (its Python client).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Filters {
     /// `device_id`: one device or a list (telemetry, alerts, devices).

@@ -35,6 +35,7 @@ macro_rules! json_body {
 
 /// `POST /api/v1/auth/login` request body: `{"username": ..., "password": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The user name.
@@ -45,6 +46,7 @@ pub struct LoginRequest {
 
 /// Success (HTTP 200): `{"access_token": "<JWT>", "token_type": "bearer"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginResponse {
     /// The JWT to send in `{"type":"auth","token":...}`.
     pub access_token: String,
@@ -68,6 +70,7 @@ impl LoginResponse {
 /// Failure body: `{"detail": "Incorrect username or password"}` (the framework-default
 /// error body; the document prints none, MAY).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginError {
     /// What went wrong.
     pub detail: String,

@@ -27,6 +27,7 @@ pub type Extra = Map<String, Value>;
 
 /// A message from the server to the client; `type` selects the variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// `auth_response`: the answer to `auth` (specs README, MUST).
@@ -108,6 +109,7 @@ impl ServerMessage {
 /// `{"type":"auth_response","success":true}`, or on failure
 /// `{"type":"auth_response","success":false,"error":"invalid_token","message":"..."}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthResponse {
     /// Whether the connection is now authenticated.
     pub success: bool,
@@ -146,6 +148,7 @@ impl AuthResponse {
 
 /// One metric of a `telemetry_update`: `{"value": 23.5, "unit": "°C", "timestamp": "..."}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reading {
     /// The measured value; integers stay integers on the wire.
     pub value: Number,
@@ -173,6 +176,7 @@ impl Reading {
 
 /// `telemetry_update`: the latest readings of one device, metric name -> reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TelemetryUpdate {
     /// Always `telemetry` when this crate builds it.
     pub channel: Channel,
@@ -199,6 +203,7 @@ impl TelemetryUpdate {
 
 /// `alert`: one alert notification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Alert {
     /// Always `alerts` when this crate builds it.
     pub channel: Channel,
@@ -228,6 +233,7 @@ pub struct Alert {
 
 /// `device_status_update`: a device changed status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeviceStatusUpdate {
     /// Always `devices` when this crate builds it.
     pub channel: Channel,
@@ -252,6 +258,7 @@ pub struct DeviceStatusUpdate {
 
 /// `system_status_update`: system metrics, name -> number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SystemStatusUpdate {
     /// Always `system` when this crate builds it.
     pub channel: Channel,
@@ -266,6 +273,7 @@ pub struct SystemStatusUpdate {
 
 /// `pong`: answers a `ping`, echoing its `timestamp` and adding the server's time (MAY).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Pong {
     /// The ping's `timestamp`, echoed when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,6 +288,7 @@ pub struct Pong {
 
 /// `{"type":"error","error":"<code>","message":"..."}` (specs README, MAY).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorReply {
     /// The machine-readable code.
     pub error: ErrorCode,
@@ -304,6 +313,7 @@ impl ErrorReply {
 /// `{"type":"subscribed","channel":...,"filters":{...}}`: the subscription now in force,
 /// its filters normalised to the nested form (MAY).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Subscribed {
     /// The channel subscribed to.
     pub channel: Channel,
@@ -317,6 +327,7 @@ pub struct Subscribed {
 
 /// `{"type":"unsubscribed","channel":...}`: the subscription is gone (MAY).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Unsubscribed {
     /// The channel unsubscribed from.
     pub channel: Channel,

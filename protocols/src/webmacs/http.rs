@@ -59,6 +59,7 @@ macro_rules! json_body {
 
 /// `POST /api/v1/auth/login` request: `{"email": "...", "password": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginRequest {
     /// The user's e-mail address.
     pub email: String,
@@ -74,6 +75,7 @@ json_body!(LoginRequest);
 /// `message`; the backend's own `public_id` and `username` are accepted and kept. Absent
 /// optional fields are not written (`refresh_token` does not exist).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginResponse {
     /// The JWT for `?token=` and `Authorization: Bearer`.
     pub access_token: String,
@@ -113,6 +115,7 @@ impl LoginResponse {
 
 /// `{"status": "success", "message": "..."}`: the logout response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusResponse {
     /// `"success"`.
     pub status: String,
@@ -134,6 +137,7 @@ impl StatusResponse {
 
 /// One persisted datapoint: an item of `GET /api/v1/datapoints/latest`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DatapointRecord {
     /// The datapoint's own public id.
     pub public_id: String,
@@ -151,6 +155,7 @@ json_body!(DatapointRecord);
 
 /// `GET /api/v1/datapoints/latest` response: a JSON array, one record per event.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct LatestDatapoints(#[serde(deserialize_with = "object_list")] pub Vec<DatapointRecord>);
 
@@ -177,6 +182,7 @@ impl LatestDatapoints {
 /// linkage, which decides whether the ingest socket accepts its readings; it is omitted
 /// when unknown, as the backend omits it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventItem {
     /// The id readings carry in `event_public_id`.
     pub public_id: EventPublicId,
@@ -202,6 +208,8 @@ json_body!(EventItem);
 
 /// A page of a list endpoint: `{"page", "page_size", "total", "data": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "{T}Page"))]
 #[serde(bound(deserialize = "T: DeserializeOwned"))]
 pub struct Page<T> {
     /// 1-based page number.
@@ -224,6 +232,7 @@ pub type EventPage = Page<EventItem>;
 ///
 /// Request-validation failures (422), whose `detail` is a list, are not modelled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HttpError {
     /// What went wrong.
     pub detail: String,

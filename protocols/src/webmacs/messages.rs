@@ -50,6 +50,7 @@ macro_rules! json_codec {
 
 /// One valid reading of a controller batch: `{"value": 23.5, "event_public_id": "abc-123"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Datapoint {
     /// The sensor reading.
     pub value: Reading,
@@ -162,6 +163,24 @@ impl Serialize for BatchEntry {
             BatchEntry::Valid(dp) => dp.serialize(s),
             BatchEntry::Invalid(entry) => entry.raw.serialize(s),
         }
+    }
+}
+
+/// What `BatchEntry::deserialize` accepts: any JSON value. A [`Datapoint`] is kept; any
+/// other entry is dropped by the server without failing the batch.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for BatchEntry {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "BatchEntry".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let datapoint = generator.subschema_for::<Datapoint>();
+        schemars::json_schema!({
+            "description": "A datapoint. Any other value is accepted and dropped: one bad \
+                entry invalidates only itself.",
+            "anyOf": [datapoint, {"description": "Any other value: accepted, then dropped."}],
+        })
     }
 }
 
@@ -433,8 +452,10 @@ impl<'de> Deserialize<'de> for BatchOnly {
 
 /// Controller → backend on `/ws/controller/telemetry`: `{"datapoints": [...]}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TelemetryBatch {
     /// The readings, valid or not (at most 500 are accepted).
+    #[cfg_attr(feature = "schema", schemars(length(max = super::MAX_BATCH_SIZE)))]
     pub datapoints: Vec<BatchEntry>,
 }
 
@@ -542,6 +563,7 @@ impl Serialize for ClientMessage {
 
 /// `{"type": "connected", "message": "Subscribed to live datapoint stream."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Connected {
     /// The confirmation text ([`CONNECTED_MESSAGE`] from this server).
     pub message: String,
@@ -557,6 +579,7 @@ impl Default for Connected {
 
 /// One datapoint of a broadcast, as persisted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BroadcastDatapoint {
     /// The sensor reading.
     pub value: Reading,
@@ -570,6 +593,7 @@ pub struct BroadcastDatapoint {
 
 /// `{"type": "datapoints_batch", "datapoints": [...]}`: live data for every stream client.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DatapointsBatch {
     /// The persisted datapoints that passed the broadcast throttle.
     #[serde(deserialize_with = "object_list")]
@@ -595,6 +619,7 @@ impl DatapointsBatch {
 
 /// `{"type": "error", "message": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorReply {
     /// What went wrong, in the backend's words.
     pub message: String,
@@ -636,6 +661,7 @@ impl ErrorReply {
 
 /// A message from the server, on either endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// The stream's confirmation, sent immediately after authentication.

@@ -137,6 +137,23 @@ impl Serialize for IsoTimestamp {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for IsoTimestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IsoTimestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "ISO 8601 `YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]`, at most nine \
+                fraction digits, a day that exists in its month; without an offset it is read as UTC.",
+            "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$",
+            "examples": ["2025-01-15T14:30:00.123456+00:00", "2025-01-15T14:30:00.123456"],
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IsoTimestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;

@@ -40,6 +40,24 @@ impl Serialize for Reading {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Reading {
+    fn schema_name() -> Cow<'static, str> {
+        "Reading".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "number",
+            "description": "A finite number (JSON has no NaN or infinity).",
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Reading {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = f64::deserialize(d)?;
@@ -52,11 +70,13 @@ impl<'de> Deserialize<'de> for Reading {
 /// Kept as the exact string received: the backend matches it against its event registry
 /// and never parses it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct EventPublicId(pub String);
 
 /// An Experiment's `public_id` (`datapoints[].experiment_public_id`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct ExperimentPublicId(pub String);
 
@@ -97,6 +117,7 @@ string_id!(ExperimentPublicId);
 /// The documented values are named constants; any other value is kept as received (in a
 /// decode error or an unknown-message report), never lost.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct MessageType(pub Cow<'static, str>);
 
@@ -152,6 +173,7 @@ impl fmt::Display for MessageType {
 
 /// The `type` of an event in `GET /api/v1/events` (the backend's `EventType`): an open set.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct EventKind(pub Cow<'static, str>);
 

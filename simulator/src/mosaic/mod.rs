@@ -133,6 +133,27 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         ctx.shutdown.clone(),
     ))];
     let router = Router::new()
+        // The API's AsyncAPI 3.0 document, naming this server; built once.
+        .route(
+            telewire_protocols::asyncapi::HTTP_PATH,
+            get({
+                let document = telewire_protocols::asyncapi::Api::Mosaic.document_for_simulator(
+                    if ctx.tls { "wss" } else { "ws" },
+                    &ctx.addr.to_string(),
+                );
+                let document =
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::to_yaml(&document));
+                move || async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            telewire_protocols::asyncapi::YAML_CONTENT_TYPE,
+                        )],
+                        document,
+                    )
+                }
+            }),
+        )
         .route(AUTHENTICATE_PATH, post(token::authenticate))
         .route(QUERY_PATH, get(query::upgrade))
         .layer(axum::middleware::from_fn_with_state(

@@ -179,6 +179,27 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         exchange,
     });
     let mut router = Router::new()
+        // The API's AsyncAPI 3.0 document, naming this server; built once.
+        .route(
+            telewire_protocols::asyncapi::HTTP_PATH,
+            get({
+                let document = telewire_protocols::asyncapi::Api::Robot.document_for_simulator(
+                    if ctx.tls { "wss" } else { "ws" },
+                    &ctx.addr.to_string(),
+                );
+                let document =
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::to_yaml(&document));
+                move || async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            telewire_protocols::asyncapi::YAML_CONTENT_TYPE,
+                        )],
+                        document,
+                    )
+                }
+            }),
+        )
         .route(AUTH_PATH, get(token::issue).options(token::preflight))
         .route(
             AUTH_PATH.trim_end_matches('/'),

@@ -126,6 +126,28 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         hub,
     });
     let router = Router::new()
+        // The API's AsyncAPI 3.0 document, naming this server; built once.
+        .route(
+            telewire_protocols::asyncapi::HTTP_PATH,
+            get({
+                let document = telewire_protocols::asyncapi::Api::Valtronics
+                    .document_for_simulator(
+                        if ctx.tls { "wss" } else { "ws" },
+                        &ctx.addr.to_string(),
+                    );
+                let document =
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::to_yaml(&document));
+                move || async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            telewire_protocols::asyncapi::YAML_CONTENT_TYPE,
+                        )],
+                        document,
+                    )
+                }
+            }),
+        )
         .route(LOGIN_PATH, post(login::login).options(login::preflight))
         .route(LOGOUT_PATH, post(login::logout).options(login::preflight))
         .route(Endpoint::Primary.path(), get(conn::primary))

@@ -226,6 +226,27 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         )));
     }
     let router = Router::new()
+        // The API's AsyncAPI 3.0 document, naming this server; built once.
+        .route(
+            telewire_protocols::asyncapi::HTTP_PATH,
+            get({
+                let document = telewire_protocols::asyncapi::Api::Webmacs.document_for_simulator(
+                    if ctx.tls { "wss" } else { "ws" },
+                    &ctx.addr.to_string(),
+                );
+                let document =
+                    axum::body::Bytes::from(telewire_protocols::asyncapi::to_yaml(&document));
+                move || async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            telewire_protocols::asyncapi::YAML_CONTENT_TYPE,
+                        )],
+                        document,
+                    )
+                }
+            }),
+        )
         .route(LOGIN_PATH, post(http::login).options(http::preflight))
         .route(LOGOUT_PATH, post(http::logout).options(http::preflight))
         .route(
