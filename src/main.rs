@@ -94,6 +94,11 @@ struct ServeArgs {
     /// PEM private key for --tls.
     #[arg(long, requires = "cert", value_name = "PEM")]
     key: Option<PathBuf>,
+    /// Judge every connected client against its API's client rules: verdicts are printed
+    /// when a client disconnects, summarised at shutdown, and served as JSON at
+    /// GET /_telewire/verdicts (loopback only).
+    #[arg(long)]
+    judge: bool,
 }
 
 fn main() -> ExitCode {
@@ -184,6 +189,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             key: args.key,
             pem: None,
         }),
+        judge: args
+            .judge
+            .then(|| telewire_simulator::judge::JudgeSettings {
+                print: true,
+                ..Default::default()
+            }),
     };
     let running = telewire_simulator::serve::start(&apis, opts)
         .await
@@ -201,6 +212,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         return Err(format!("cannot listen for Ctrl-C: {err}"));
     }
     eprintln!("shutting down: closing every connection with 1001");
+    let judges = running.judges.clone();
     running.shutdown().await;
+    for judge in judges {
+        println!("{}", judge.summary());
+    }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod context;
 pub mod cors;
 pub mod driver;
 pub mod hub;
+pub mod judge;
 pub mod jwt;
 pub mod logtap;
 pub mod molecule;
