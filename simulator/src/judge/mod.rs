@@ -479,10 +479,20 @@ fn peer_of(request: &Request) -> SocketAddr {
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
 }
 
+/// Whether `ip` is this host (IPv4-mapped IPv6 included).
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
 /// `GET /_telewire/verdicts`: every finished client's verdicts, to loopback clients only.
 pub async fn verdicts(State(judge): State<Arc<Judge>>, request: Request) -> Response {
     let peer = peer_of(&request);
-    if !peer.ip().is_loopback() {
+    if !is_loopback(peer.ip()) {
         return (
             StatusCode::FORBIDDEN,
             "the verdicts are served to loopback clients only: ask from the judging host\n",
@@ -500,4 +510,25 @@ pub fn wrap(router: axum::Router, judge: Arc<Judge>) -> axum::Router {
             axum::routing::get(verdicts).with_state(judge.clone()),
         )
         .layer(axum::middleware::from_fn_with_state(judge, observe))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_host_reads_the_verdicts() {
+        for ip in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_loopback(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "0.0.0.0",
+            "10.0.0.1",
+            "192.168.1.2",
+            "::ffff:10.0.0.1",
+            "fe80::1",
+        ] {
+            assert!(!is_loopback(ip.parse().unwrap()), "{ip}");
+        }
+    }
 }
