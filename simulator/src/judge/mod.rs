@@ -48,6 +48,9 @@ const KEEP_REPORTS: usize = 1000;
 /// Connection attempts remembered per address (the connection-rate window needs 11).
 const KEEP_ATTEMPTS: usize = 64;
 
+/// Addresses remembered; past this, those without a connection in the last window go.
+const KEEP_PEERS: usize = 10_000;
+
 /// The timing the judge applies. The defaults are the documents' values; tests shorten them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JudgeSettings {
@@ -302,6 +305,14 @@ impl Judge {
         let mut store = self.store();
         let id = store.next_id;
         store.next_id += 1;
+        if store.peers.len() >= KEEP_PEERS {
+            let window = self.settings.connection_window;
+            store.peers.retain(|_, p| {
+                p.attempts
+                    .back()
+                    .is_some_and(|t| now.saturating_since(*t) < window)
+            });
+        }
         let history = store.peers.entry(peer.ip()).or_default();
         let mut verdicts = Vec::new();
         if self.api == Api::Valtronics {

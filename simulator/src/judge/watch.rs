@@ -29,6 +29,9 @@ const VALTRONICS_MAX_BATCH: usize = 50;
 /// WebMACS: "Batch of readings (max 500 items)".
 const WEBMACS_MAX_BATCH: usize = 500;
 
+/// Message times kept for the per-second rate: enough to see the limit exceeded.
+const RECENT_CAP: usize = 4 * VALTRONICS_MAX_PER_SECOND;
+
 /// Close codes that mean "I did not understand what you sent" (RFC 6455 §7.4.1).
 const REJECTING_CLOSES: [u16; 3] = [1002, 1003, 1007];
 
@@ -254,7 +257,9 @@ impl Observed {
             self.after_injection += 1;
         }
         self.largest_message = self.largest_message.max(frame.len());
-        self.recent.push_back(now);
+        if self.recent.len() <= RECENT_CAP {
+            self.recent.push_back(now);
+        }
         while self
             .recent
             .front()
@@ -654,11 +659,23 @@ impl Observed {
                     after.as_millis()
                 ),
             );
-        } else if self.client_close.is_some() {
+        } else if self.client_close == Some(None) {
+            // A normal close (1000, 1001) this soon says nothing either way; going away
+            // without a close frame is what a client that crashed on the frame does.
             self.fail(
                 rule,
                 format!(
-                    "left {} ms after the undocumented frame without sending anything more",
+                    "went away without a close frame {} ms after the undocumented frame, having sent nothing more",
+                    after.as_millis()
+                ),
+            );
+        } else if let Some(Some(code)) = self.client_close
+            && !matches!(code, 1000 | 1001)
+        {
+            self.fail(
+                rule,
+                format!(
+                    "closed with {code} {} ms after the undocumented frame, having sent nothing more",
                     after.as_millis()
                 ),
             );
