@@ -20,6 +20,30 @@ Feature: Molecule client conformance
     Then the judge reports 1 connection
     And judged connection 0 fails "molecule.client.handshake" observing "text frame"
 
+  @molecule.client.reauthenticate @should @client
+  Scenario: After its token was refused the client re-authenticates before retrying
+    Spec: "| Auth response success = 0 | Re-authenticate and retry |" and "| ws.onclose with code 1008 | Token rejected- re-authenticate |"
+    Given a judged molecule simulator
+    When judged client "good" connects to "/ws"
+    And judged client "good" sends the Molecule handshake with the token "expired"
+    And judged client "good" is closed by the server
+    And judged client "good" waits 500 ms
+    And judged client "good" connects to "/ws"
+    And judged client "good" sends the Molecule handshake
+    And judged client "good" closes with code 1000
+    Then the judge reports 2 connections
+    And judged connection 1 passes "molecule.client.reauthenticate"
+    Given a judged molecule simulator
+    When judged client "bad" connects to "/ws"
+    And judged client "bad" sends the Molecule handshake with the token "expired"
+    And judged client "bad" is closed by the server
+    And judged client "bad" waits 500 ms
+    And judged client "bad" connects to "/ws"
+    And judged client "bad" sends the Molecule handshake with the token "expired"
+    And judged client "bad" is closed by the server
+    Then the judge reports 2 connections
+    And judged connection 1 fails "molecule.client.reauthenticate" observing "refused on the previous connection"
+
   @molecule.client.unknown-type @must @client
   Scenario: A frame of an undocumented type is inspected, never rejected
     Spec: "| other | Unknown- inspect raw bytes |"

@@ -47,6 +47,26 @@ Feature: Mosaic client conformance
     Then the judge reports 1 connection
     And judged connection 0 fails "mosaic.client.token" observing "without a token"
 
+  @mosaic.client.session-timeout @should @client
+  Scenario: After an all-zero keepalive reply the client closes the WebSocket
+    Spec: "If the response contains a binary object of all zeros, that indicates that the session has timed out. You should close the WebSocket and re-authenticate"
+    Given a judged mosaic simulator
+    When judged client "good" connects to "/query"
+    And judged client "good" sends '{"token":"not-a-jwt"}'
+    And judged client "good" receives a message
+    And judged client "good" closes with code 1000
+    Then the judge reports 1 connection
+    And judged connection 0 passes "mosaic.client.session-timeout"
+    Given a judged mosaic simulator
+    When judged client "bad" connects to "/query"
+    And judged client "bad" sends '{"token":"not-a-jwt"}'
+    And judged client "bad" receives a message
+    And judged client "bad" sends '{"request":"system","id":1,"token":"not-a-jwt"}'
+    And judged client "bad" receives a message containing "error"
+    And judged client "bad" closes with code 1000
+    Then the judge reports 1 connection
+    And judged connection 0 fails "mosaic.client.session-timeout" observing "after the all-zero keepalive reply"
+
   @mosaic.client.unknown-type @may @client
   Scenario: A message of an undocumented shape does not stop the client
     Spec: The document does not say; the simulator checks that a client tolerates a message of an undocumented shape.

@@ -35,6 +35,7 @@ fn fast_settings() -> JudgeSettings {
         connection_window: Duration::from_secs(60),
         unknown_frame: true,
         unknown_grace: Duration::from_secs(30),
+        timeout_grace: Duration::from_secs(5),
         print: false,
     }
 }

@@ -68,6 +68,8 @@ pub struct JudgeSettings {
     /// How long a client must stay connected after the undocumented frame when it sends
     /// nothing more, for its tolerance to count as observed.
     pub unknown_grace: Duration,
+    /// Mosaic: how long a client may stay after an all-zero keepalive reply.
+    pub timeout_grace: Duration,
     /// Print each client's verdicts on stdout when it disconnects (the CLI does).
     pub print: bool,
 }
@@ -80,6 +82,7 @@ impl Default for JudgeSettings {
             connection_window: Duration::from_secs(60),
             unknown_frame: true,
             unknown_grace: Duration::from_secs(2),
+            timeout_grace: Duration::from_secs(2),
             print: false,
         }
     }
@@ -190,6 +193,8 @@ struct Peer {
     last_end: Option<(Timestamp, bool)>,
     /// The delay before its last reconnection after an abnormal end.
     last_delay: Option<Duration>,
+    /// Molecule: a fingerprint of the last token its handshake had refused.
+    refused_token: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -398,6 +403,23 @@ impl Judge {
         if normal {
             history.last_delay = None;
         }
+    }
+
+    /// Molecule: the handshake's token (fingerprint `token`) was refused.
+    fn token_refused(&self, peer: SocketAddr, token: u64) {
+        self.store()
+            .peers
+            .entry(peer.ip())
+            .or_default()
+            .refused_token = Some(token);
+    }
+
+    /// Molecule: a handshake with token fingerprint `token`; whether it repeats the token
+    /// refused last (`None`: nothing was refused since the last check).
+    fn repeats_refused_token(&self, peer: SocketAddr, token: u64) -> Option<bool> {
+        let mut store = self.store();
+        let history = store.peers.entry(peer.ip()).or_default();
+        history.refused_token.take().map(|refused| refused == token)
     }
 
     /// Files a finished report: stored, printed if asked, and announced to waiters.

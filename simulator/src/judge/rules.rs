@@ -64,6 +64,16 @@ pub const MOLECULE_BACKOFF: Rule = Rule {
                than the minimum backoff and no sooner than the previous delay",
 };
 
+/// Molecule: a refused token is replaced before the next attempt.
+pub const MOLECULE_REAUTH: Rule = Rule {
+    id: "molecule.client.reauthenticate",
+    level: Level::Should,
+    spec: "| Auth response success = 0 | Re-authenticate and retry | \
+           | ws.onclose with code 1008 | Token rejected- re-authenticate |",
+    expected: "after the handshake's token was refused, the next handshake from the same \
+               address carries a different token",
+};
+
 /// Valtronics: the auth message has the documented shape and a token the server accepts.
 pub const VALTRONICS_AUTH_FORMAT: Rule = Rule {
     id: "valtronics.client.auth-format",
@@ -160,6 +170,16 @@ pub const MOSAIC_TOKEN: Rule = Rule {
     expected: "every request and subscribe message carries a token attribute (security on)",
 };
 
+/// Mosaic: an all-zero keepalive reply ends the connection.
+pub const MOSAIC_TIMEOUT: Rule = Rule {
+    id: "mosaic.client.session-timeout",
+    level: Level::Should,
+    spec: "If the response contains a binary object of all zeros, that indicates that the session \
+           has timed out. You should close the WebSocket and re-authenticate",
+    expected: "after an all-zero keepalive reply the client sends nothing more and closes the \
+               WebSocket (within the grace period)",
+};
+
 /// Mosaic: an undocumented message is tolerated (the document is silent).
 pub const MOSAIC_UNKNOWN: Rule = Rule {
     id: "mosaic.client.unknown-type",
@@ -199,7 +219,12 @@ pub const ROBOT_UNKNOWN: Rule = Rule {
 /// Every client rule of `api`.
 pub fn of(api: Api) -> &'static [Rule] {
     match api {
-        Api::Molecule => &[MOLECULE_HANDSHAKE, MOLECULE_UNKNOWN, MOLECULE_BACKOFF],
+        Api::Molecule => &[
+            MOLECULE_HANDSHAKE,
+            MOLECULE_REAUTH,
+            MOLECULE_UNKNOWN,
+            MOLECULE_BACKOFF,
+        ],
         Api::Valtronics => &[
             VALTRONICS_AUTH_FORMAT,
             VALTRONICS_AUTH_FIRST,
@@ -209,7 +234,12 @@ pub fn of(api: Api) -> &'static [Rule] {
             VALTRONICS_UNKNOWN,
         ],
         Api::Webmacs => &[WEBMACS_TOKEN, WEBMACS_BATCH, WEBMACS_UNKNOWN],
-        Api::Mosaic => &[MOSAIC_KEEPALIVE, MOSAIC_TOKEN, MOSAIC_UNKNOWN],
+        Api::Mosaic => &[
+            MOSAIC_KEEPALIVE,
+            MOSAIC_TOKEN,
+            MOSAIC_TIMEOUT,
+            MOSAIC_UNKNOWN,
+        ],
         Api::Robot => &[ROBOT_TOKEN, ROBOT_MESSAGES, ROBOT_UNKNOWN],
     }
 }

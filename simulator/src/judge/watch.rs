@@ -73,6 +73,11 @@ struct Observed {
     requests: u64,
     client_close: Option<Option<u16>>,
     server_close: Option<(u16, String)>,
+    /// Molecule: a fingerprint of the handshake's token.
+    token: Option<u64>,
+    /// Mosaic: when the first all-zero keepalive reply went out, and messages since.
+    zero_reply: Option<Timestamp>,
+    after_zero_reply: u64,
     /// Verdicts so far: the first failure of a rule wins over any pass.
     verdicts: Vec<Verdict>,
 }
@@ -118,6 +123,9 @@ impl Watch {
                 requests: 0,
                 client_close: None,
                 server_close: None,
+                token: None,
+                zero_reply: None,
+                after_zero_reply: 0,
                 verdicts,
             })),
         }
@@ -256,6 +264,9 @@ impl Observed {
         if self.injected.is_some() {
             self.after_injection += 1;
         }
+        if self.zero_reply.is_some() {
+            self.after_zero_reply += 1;
+        }
         self.largest_message = self.largest_message.max(frame.len());
         if self.recent.len() <= RECENT_CAP {
             self.recent.push_back(now);
@@ -292,14 +303,31 @@ impl Observed {
                 ),
             ),
             Inbound::Binary(bytes) => match ClientMessage::decode(bytes) {
-                Ok(ClientMessage::Handshake(hs)) => self.pass(
-                    rule,
-                    format!(
-                        "binary handshake for gateway {:?} with a token of {} bytes",
-                        hs.gateway_id(),
-                        hs.token().len()
-                    ),
-                ),
+                Ok(ClientMessage::Handshake(hs)) => {
+                    self.pass(
+                        rule,
+                        format!(
+                            "binary handshake for gateway {:?} with a token of {} bytes",
+                            hs.gateway_id(),
+                            hs.token().len()
+                        ),
+                    );
+                    let token = fingerprint(hs.token());
+                    self.token = Some(token);
+                    let judge = self.ticket.judge.clone();
+                    match judge.repeats_refused_token(self.ticket.peer, token) {
+                        Some(true) => self.fail(
+                            rules::MOLECULE_REAUTH,
+                            "the handshake carries the token refused on the previous connection"
+                                .into(),
+                        ),
+                        Some(false) => self.pass(
+                            rules::MOLECULE_REAUTH,
+                            "a new token after the previous connection's was refused".into(),
+                        ),
+                        None => {}
+                    }
+                }
                 Ok(_) => self.fail(
                     rule,
                     format!(
@@ -471,15 +499,20 @@ impl Observed {
                         self.auth = Auth::Accepted;
                     } else {
                         self.auth = Auth::Refused(format!("auth response status {status}"));
+                        if let Some(token) = self.token {
+                            self.ticket.judge.token_refused(self.ticket.peer, token);
+                        }
                     }
                 }
             }
-            Outbound::Binary(bytes)
-                if self.api == Api::Mosaic
-                    && self.auth == Auth::Pending
-                    && bytes.iter().any(|b| *b != 0) =>
-            {
-                self.auth = Auth::Accepted;
+            Outbound::Binary(bytes) if self.api == Api::Mosaic => {
+                if bytes.iter().any(|b| *b != 0) {
+                    if self.auth == Auth::Pending {
+                        self.auth = Auth::Accepted;
+                    }
+                } else if !bytes.is_empty() && self.zero_reply.is_none() {
+                    self.zero_reply = Some(now);
+                }
             }
             Outbound::Text(text) if self.auth == Auth::Pending => {
                 let json: Option<Value> = serde_json::from_str(text).ok();
@@ -556,6 +589,7 @@ impl Observed {
                 } else {
                     self.pass(rules::MOSAIC_KEEPALIVE, observed);
                 }
+                self.finish_timeout(now, &settings);
                 if self.requests > 0 {
                     let n = self.requests;
                     self.pass(
@@ -625,6 +659,32 @@ impl Observed {
                     "largest message {} bytes, at most {} message(s) in one second{batch}",
                     self.largest_message, self.peak_per_second
                 ),
+            );
+        }
+    }
+
+    fn finish_timeout(&mut self, now: Timestamp, settings: &super::JudgeSettings) {
+        let Some(at) = self.zero_reply else { return };
+        let rule = rules::MOSAIC_TIMEOUT;
+        let after = now.saturating_since(at).as_millis();
+        if self.after_zero_reply > 0 {
+            let n = self.after_zero_reply;
+            self.fail(
+                rule,
+                format!("sent {n} more message(s) after the all-zero keepalive reply"),
+            );
+        } else if self.client_close.is_none() || now.saturating_since(at) > settings.timeout_grace {
+            self.fail(
+                rule,
+                format!(
+                    "still connected {after} ms after the all-zero keepalive reply (grace {} ms)",
+                    settings.timeout_grace.as_millis()
+                ),
+            );
+        } else {
+            self.pass(
+                rule,
+                format!("closed {after} ms after the all-zero keepalive reply"),
             );
         }
     }
@@ -737,6 +797,15 @@ fn probe(api: Api) -> Outbound {
             Outbound::Text(serde_json::json!({"telewire_notice": NOTE}).to_string())
         }
     }
+}
+
+/// A fingerprint of a token, so that the judge compares tokens without keeping them.
+fn fingerprint(token: &str) -> u64 {
+    use std::hash::Hash as _;
+    use std::hash::Hasher as _;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    token.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn hex(bytes: &[u8]) -> String {
