@@ -2,7 +2,8 @@ Feature: Mosaic client conformance
   Judge mode (`telewire serve mosaic --judge`) watches each connected client and judges it
   against what mosaic.txt asks of clients. Each scenario runs a well-behaved scripted
   client, then a misbehaving one, against a fresh judged simulator (controller security on;
-  the keepalive interval is shortened to 200 ms so that the scenario stays fast).
+  the keepalive interval is shortened to 400 ms, a silence over 600 ms failing, so that
+  the scenario stays fast).
 
   @mosaic.client.keepalive @should @client
   Scenario: The client sends a message about every keepalive interval
@@ -11,11 +12,15 @@ Feature: Mosaic client conformance
     When judged client "good" connects to "/query"
     And judged client "good" sends '{"token":"{token}"}'
     And judged client "good" receives a message
-    And judged client "good" waits 100 ms
+    And judged client "good" waits 150 ms
     And judged client "good" sends '{"token":"{token}"}'
-    And judged client "good" waits 100 ms
+    And judged client "good" waits 150 ms
     And judged client "good" sends '{"token":"{token}"}'
-    And judged client "good" waits 100 ms
+    And judged client "good" waits 150 ms
+    And judged client "good" sends '{"token":"{token}"}'
+    And judged client "good" waits 150 ms
+    And judged client "good" sends '{"token":"{token}"}'
+    And judged client "good" waits 150 ms
     And judged client "good" sends '{"token":"{token}"}'
     And judged client "good" closes with code 1000
     Then the judge reports 1 connection
@@ -24,7 +29,7 @@ Feature: Mosaic client conformance
     When judged client "bad" connects to "/query"
     And judged client "bad" sends '{"token":"{token}"}'
     And judged client "bad" receives a message
-    And judged client "bad" waits 500 ms
+    And judged client "bad" waits 1000 ms
     And judged client "bad" closes with code 1000
     Then the judge reports 1 connection
     And judged connection 0 fails "mosaic.client.keepalive" observing "longest silence"

@@ -30,7 +30,7 @@ const SKIP_LIMIT: usize = 500;
 /// a few seconds, long enough that scheduling noise cannot change a verdict.
 fn fast_settings() -> JudgeSettings {
     JudgeSettings {
-        keepalive_interval: Duration::from_millis(200),
+        keepalive_interval: Duration::from_millis(400),
         min_backoff: Duration::from_millis(250),
         connection_window: Duration::from_secs(60),
         unknown_frame: true,

@@ -428,7 +428,9 @@ impl Judge {
             .verdicts
             .sort_by_key(|v| rules::of(self.api).iter().position(|r| r.id == v.rule.id));
         let text = report.text(self.api);
-        tracing::info!(api = self.api.name(), "{text}");
+        if !self.settings.print {
+            tracing::info!(api = self.api.name(), "{text}");
+        }
         if self.settings.print {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
