@@ -107,6 +107,11 @@ struct ServeArgs {
     /// Print the broken profiles (name, API, rule, description) and exit.
     #[arg(long)]
     list_breaks: bool,
+    /// Judge every connected client against its API's client rules: verdicts are printed
+    /// when a client disconnects, summarised at shutdown, and served as JSON at
+    /// GET /_telewire/verdicts (loopback only).
+    #[arg(long)]
+    judge: bool,
 }
 
 fn main() -> ExitCode {
@@ -212,6 +217,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             key: args.key,
             pem: None,
         }),
+        judge: args
+            .judge
+            .then(|| telewire_simulator::judge::JudgeSettings {
+                print: true,
+                ..Default::default()
+            }),
     };
     for name in &args.breaks {
         let profile = telewire_simulator::breaks::find(name)?;
@@ -239,6 +250,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         return Err(format!("cannot listen for Ctrl-C: {err}"));
     }
     eprintln!("shutting down: closing every connection with 1001");
+    let judges = running.judges.clone();
     running.shutdown().await;
+    for judge in judges {
+        println!("{}", judge.summary());
+    }
     Ok(())
 }

@@ -177,6 +177,7 @@ impl cucumber::Parser<Suite> for Embedded {
 /// Runs `suite` against `target`; one verdict per scenario (skipped ones included, with
 /// the configuration they need).
 pub async fn run(suite: Suite, target: TargetSpec, options: Options) -> Result<Report, RunError> {
+    let remote = matches!(target, TargetSpec::Remote(_));
     let (target, running) = match target {
         TargetSpec::InProcess => {
             let (target, running) = start_in_process(suite).await.map_err(RunError::Internal)?;
@@ -186,14 +187,23 @@ pub async fn run(suite: Suite, target: TargetSpec, options: Options) -> Result<R
             (target.resolve(suite).await.map_err(RunError::Config)?, None)
         }
     };
-    let result = run_resolved(suite, target, options).await;
+    let result = run_resolved(suite, target, options, remote).await;
     if let Some(running) = running {
         running.shutdown().await;
     }
     result
 }
 
-async fn run_resolved(suite: Suite, target: Target, options: Options) -> Result<Report, RunError> {
+/// Why a `@client` scenario does not run against a remote target: it judges a client, and
+/// starts its own judged simulator for the scripted clients it runs.
+pub const CLIENT_ON_REMOTE: &str = "a client rule: it judges a client connected to `telewire serve <api> --judge`, not a server (runs in the in-process suites)";
+
+async fn run_resolved(
+    suite: Suite,
+    target: Target,
+    options: Options,
+    remote: bool,
+) -> Result<Report, RunError> {
     let tags = options
         .tags
         .as_deref()
@@ -220,8 +230,11 @@ async fn run_resolved(suite: Suite, target: Target, options: Options) -> Result<
     let missing = {
         let target = target.clone();
         move |feature: &gherkin::Feature, scenario: &gherkin::Scenario| {
-            suite::rule_of(feature, scenario)
-                .needs
+            let rule = suite::rule_of(feature, scenario);
+            if remote && rule.role == "client" {
+                return Some(CLIENT_ON_REMOTE.to_owned());
+            }
+            rule.needs
                 .iter()
                 .find_map(|need| target.missing(suite, need))
         }

@@ -30,6 +30,10 @@ const MOLECULE: &[(&str, &str)] = &[
         "features/molecule/data.feature",
         include_str!("../../features/molecule/data.feature"),
     ),
+    (
+        "features/molecule/client.feature",
+        include_str!("../../features/molecule/client.feature"),
+    ),
 ];
 
 const WEBMACS: &[(&str, &str)] = &[
@@ -49,6 +53,10 @@ const WEBMACS: &[(&str, &str)] = &[
         "features/webmacs/http.feature",
         include_str!("../../features/webmacs/http.feature"),
     ),
+    (
+        "features/webmacs/client.feature",
+        include_str!("../../features/webmacs/client.feature"),
+    ),
 ];
 
 const ROBOT: &[(&str, &str)] = &[
@@ -63,6 +71,10 @@ const ROBOT: &[(&str, &str)] = &[
     (
         "features/robot/errors.feature",
         include_str!("../../features/robot/errors.feature"),
+    ),
+    (
+        "features/robot/client.feature",
+        include_str!("../../features/robot/client.feature"),
     ),
 ];
 
@@ -87,6 +99,10 @@ const MOSAIC: &[(&str, &str)] = &[
         "features/mosaic/limits.feature",
         include_str!("../../features/mosaic/limits.feature"),
     ),
+    (
+        "features/mosaic/client.feature",
+        include_str!("../../features/mosaic/client.feature"),
+    ),
 ];
 
 const VALTRONICS: &[(&str, &str)] = &[
@@ -105,6 +121,10 @@ const VALTRONICS: &[(&str, &str)] = &[
     (
         "features/valtronics/errors.feature",
         include_str!("../../features/valtronics/errors.feature"),
+    ),
+    (
+        "features/valtronics/client.feature",
+        include_str!("../../features/valtronics/client.feature"),
     ),
 ];
 
@@ -284,7 +304,21 @@ mod tests {
                         "{}: exactly one level tag",
                         scenario.name
                     );
-                    assert!(tags.contains(&"server"), "{}: role tag", scenario.name);
+                    assert_eq!(
+                        tags.iter()
+                            .filter(|t| **t == "server" || **t == "client")
+                            .count(),
+                        1,
+                        "{}: exactly one role tag",
+                        scenario.name
+                    );
+                    if rule.role == "client" {
+                        assert!(
+                            rule.id.starts_with(&format!("{}.client.", suite.name())),
+                            "{}: client rule ids read <api>.client.<rule>",
+                            scenario.name
+                        );
+                    }
                     assert!(
                         !spec_of(scenario).is_empty(),
                         "{}: spec sentence",

@@ -65,6 +65,8 @@ pub struct World {
     pub session_key: Option<Vec<u8>>,
     /// Valtronics: a device id and one of its metrics, learned from a push.
     pub learned: Option<(u64, String)>,
+    /// Client scenarios: the judged simulator the scripted clients connect to.
+    pub judged: Option<crate::steps::client::Judged>,
 }
 
 impl std::fmt::Debug for World {
@@ -95,6 +97,7 @@ impl World {
             robot: Default::default(),
             session_key: None,
             learned: None,
+            judged: None,
         }
     }
 
@@ -217,13 +220,46 @@ impl World {
         }
     }
 
-    /// Closes every connection politely (the scenario is over).
+    /// Closes every connection politely (the scenario is over), and stops a judged
+    /// simulator a client scenario started.
     pub async fn close_all(&mut self) {
         for (_, mut conn) in self.conns.drain() {
             if !conn.closed {
                 let _ = conn.writer.close(1000, "").await;
             }
         }
+        if let Some(judged) = self.judged.take() {
+            judged.stop().await;
+        }
+    }
+
+    /// Sends a close frame with `code` on `name` and reads (bounded) until the server's
+    /// close reply or the end of the stream; the connection is gone afterwards.
+    pub async fn close_with(&mut self, name: &str, code: u16) -> StepResult {
+        self.note(name, format!("close {code}"));
+        let mut conn = self.conns.remove(name).ok_or_else(|| {
+            format!("no open {name} connection (an earlier step did not open it)")
+        })?;
+        if conn.closed {
+            return Ok(());
+        }
+        let _ = conn.writer.close(code, "").await;
+        let read = async {
+            loop {
+                match conn.reader.next().await {
+                    Ok(Incoming::Close(_)) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        };
+        tokio::time::timeout(WAIT, read)
+            .await
+            .map_err(|_| format!("the server did not answer the close within {WAIT:?}"))
+    }
+
+    /// Forgets `name` after the server closed it.
+    pub fn forget(&mut self, name: &str) {
+        self.conns.remove(name);
     }
 }
 

@@ -16,6 +16,7 @@ use telewire_protocols::time::Timestamp;
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
+use crate::judge::Watch;
 use crate::shutdown::Shutdown;
 
 /// What a simulated API does around its session: it reacts to the session's events
@@ -61,11 +62,28 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// next frame, push, deadline or shutdown.
 pub async fn drive<S, A>(
     socket: WebSocket,
+    session: S,
+    app: A,
+    pushes: mpsc::Receiver<A::Push>,
+    clock: Clock,
+    shutdown: Shutdown,
+) -> Ended
+where
+    S: ServerSession + Send,
+    A: Application<S>,
+{
+    drive_watched(socket, session, app, pushes, clock, shutdown, Watch::off()).await
+}
+
+/// [`drive`], with judge mode's `watch` seeing every frame in and out.
+pub async fn drive_watched<S, A>(
+    socket: WebSocket,
     mut session: S,
     mut app: A,
     mut pushes: mpsc::Receiver<A::Push>,
     clock: Clock,
     mut shutdown: Shutdown,
+    mut watch: Watch,
 ) -> Ended
 where
     S: ServerSession + Send,
@@ -80,7 +98,7 @@ where
         // close frame can reach such a client anyway).
         let closing = tokio::select! {
             biased;
-            closing = flush(&mut session, &mut app, &mut tx, &clock) => closing,
+            closing = flush(&mut session, &mut app, &mut tx, &clock, &mut watch) => closing,
             () = shutdown.wait() => break Ended::Shutdown,
         };
         match closing {
@@ -88,13 +106,20 @@ where
             Ok(None) => {}
             Err(()) => break Ended::ByClient,
         }
+        if let Some(probe) = watch.flushed(clock.now())
+            && tx.send(to_message(probe)).await.is_err()
+        {
+            break Ended::ByClient;
+        }
         let deadline = session.poll_timeout().map(|t| clock.instant_at(t));
         tokio::select! {
             msg = rx.next() => match msg {
                 Some(Ok(Message::Text(text))) => {
+                    watch.inbound(clock.now(), &Inbound::Text(text.as_str()));
                     session.handle_frame(clock.now(), Inbound::Text(text.as_str()));
                 }
                 Some(Ok(Message::Binary(bytes))) => {
+                    watch.inbound(clock.now(), &Inbound::Binary(&bytes));
                     session.handle_frame(clock.now(), Inbound::Binary(&bytes));
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -103,6 +128,8 @@ where
                     // cannot judge it: the documented answer to an oversized message is 1009.
                     let close = Close::new(CloseCode::MESSAGE_TOO_BIG, "message too big");
                     tracing::debug!(%err, "closing 1009");
+                    watch.oversized(clock.now());
+                    watch.outbound(clock.now(), &Outbound::Close(close.clone()));
                     let _ = tokio::time::timeout(
                         CLOSE_WRITE,
                         tx.send(to_message(Outbound::Close(close.clone()))),
@@ -110,7 +137,14 @@ where
                     .await;
                     break Ended::BySession(close);
                 }
-                Some(Ok(Message::Close(_)) | Err(_)) | None => break Ended::ByClient,
+                Some(Ok(Message::Close(frame))) => {
+                    watch.client_closed(clock.now(), frame.map(|f| f.code));
+                    break Ended::ByClient;
+                }
+                Some(Err(_)) | None => {
+                    watch.client_closed(clock.now(), None);
+                    break Ended::ByClient;
+                }
             },
             () = sleep_until_opt(deadline) => session.handle_timeout(clock.now()),
             push = pushes.recv(), if pushes_open => match push {
@@ -153,6 +187,14 @@ where
         }
         Ended::Shutdown => {}
     }
+    if watch.is_on() {
+        let how = match &ended {
+            Ended::BySession(close) => format!("the server closed with {}", close.code.0),
+            Ended::ByClient => "the client closed".to_owned(),
+            Ended::Shutdown => "the server shut down".to_owned(),
+        };
+        watch.finish(clock.now(), &how);
+    }
     app.on_close();
     ended
 }
@@ -176,6 +218,7 @@ async fn flush<S, A, W>(
     app: &mut A,
     tx: &mut W,
     clock: &Clock,
+    watch: &mut Watch,
 ) -> Result<Option<Close>, ()>
 where
     S: ServerSession,
@@ -194,6 +237,7 @@ where
                 Outbound::Close(close) => Some(close.clone()),
                 _ => None,
             };
+            watch.outbound(clock.now(), &frame);
             tx.feed(to_message(frame)).await.map_err(|_| ())?;
             if let Some(close) = close {
                 tx.flush().await.map_err(|_| ())?;

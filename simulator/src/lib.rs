@@ -11,6 +11,7 @@ pub mod context;
 pub mod cors;
 pub mod driver;
 pub mod hub;
+pub mod judge;
 pub mod jwt;
 pub mod logtap;
 pub mod molecule;

@@ -104,6 +104,8 @@ pub struct ServeOptions {
     pub scenario: Scenario,
     /// Serve TLS with this certificate.
     pub tls: Option<crate::tls::TlsSettings>,
+    /// Judge mode: check every client against its API's client rules (`--judge`).
+    pub judge: Option<crate::judge::JudgeSettings>,
 }
 
 impl Default for ServeOptions {
@@ -116,6 +118,7 @@ impl Default for ServeOptions {
             credentials: Credentials::default(),
             scenario: Scenario::embedded_default(),
             tls: None,
+            judge: None,
         }
     }
 }
@@ -186,12 +189,19 @@ pub struct Running {
     /// The broken profiles in effect on the running APIs, whether applied with
     /// [`ServeOptions::apply_break`] or set in the scenario file.
     pub breaks: Vec<&'static crate::breaks::Break>,
+    /// Judge mode: the judge of each API.
+    pub judges: Vec<Arc<crate::judge::Judge>>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Running {
+    /// Judge mode: the judge of `api`, if it runs judged.
+    pub fn judge(&self, api: Api) -> Option<Arc<crate::judge::Judge>> {
+        self.judges.iter().find(|j| j.api() == api).cloned()
+    }
+
     /// The bound address of `api`, if it runs.
     pub fn addr(&self, api: Api) -> Option<SocketAddr> {
         self.apis.iter().find(|r| r.api == api).map(|r| r.addr)
@@ -240,6 +250,19 @@ impl Running {
             }
             for b in self.breaks.iter().filter(|b| b.api == r.api) {
                 let _ = writeln!(out, "  BROKEN {} (breaks {})", b.name, b.rule);
+            }
+            if self.judge(r.api).is_some() {
+                let _ = writeln!(
+                    out,
+                    "  judge  GET {}://{}{}",
+                    if r.info.ws_urls.iter().any(|u| u.starts_with("wss")) {
+                        "https"
+                    } else {
+                        "http"
+                    },
+                    r.addr,
+                    crate::judge::VERDICTS_PATH
+                );
             }
         }
         out.push_str("\nCtrl-C stops every server (clients get close 1001).\n");
@@ -306,6 +329,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             .into_iter()
             .filter(|b| apis.contains(&b.api))
             .collect(),
+        judges: Vec::new(),
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -322,9 +346,17 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         };
         let started = start_api(api, &ctx, &opts.scenario);
         running.tasks.extend(started.tasks);
+        let router = match &opts.judge {
+            Some(settings) => {
+                let judge = Arc::new(crate::judge::Judge::new(api, clock, settings.clone()));
+                running.judges.push(judge.clone());
+                crate::judge::wrap(started.router, judge)
+            }
+            None => started.router,
+        };
         running.servers.push(crate::tls::spawn_server(
             listener,
-            started.router,
+            router,
             tls.clone(),
             signal.clone(),
         ));

@@ -1,5 +1,6 @@
 //! Step definitions, one file per topic; cucumber collects them through inventory.
 
+pub(crate) mod client;
 mod common;
 mod molecule;
 mod mosaic;

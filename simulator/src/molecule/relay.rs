@@ -15,9 +15,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::driver::Application;
-use crate::driver::drive;
+use crate::driver::drive_watched;
 use crate::hub::ConnId;
 use crate::hub::Hub;
+use crate::judge::Watch;
 
 use super::Shared;
 use super::device::Push;
@@ -35,7 +36,11 @@ const TRANSPORT_MARGIN: usize = 1024;
 const LONGEST_HANDSHAKE: usize = HANDSHAKE_OVERHEAD + 2 * MAX_FIELD_LEN;
 
 /// Upgrades `/ws`; the session decides everything after that.
-pub async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(shared): State<Arc<Shared>>,
+    watch: Watch,
+    ws: WebSocketUpgrade,
+) -> Response {
     let limit = shared
         .session
         .max_frame_len
@@ -43,10 +48,10 @@ pub async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) ->
         .max(LONGEST_HANDSHAKE);
     ws.max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(socket, shared))
+        .on_upgrade(move |socket| serve(socket, shared, watch))
 }
 
-async fn serve(socket: WebSocket, shared: Arc<Shared>) {
+async fn serve(socket: WebSocket, shared: Arc<Shared>, watch: Watch) {
     tracing::info!("molecule client connected");
     let clock = shared.clock;
     let session = MoleculeSession::new(
@@ -62,7 +67,7 @@ async fn serve(socket: WebSocket, shared: Arc<Shared>) {
         tx,
         joined: None,
     };
-    let ended = drive(socket, session, relay, rx, clock, shutdown).await;
+    let ended = drive_watched(socket, session, relay, rx, clock, shutdown, watch).await;
     tracing::info!(?ended, "molecule client disconnected");
 }
 

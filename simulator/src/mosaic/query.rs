@@ -16,7 +16,8 @@ use telewire_protocols::mosaic::PendingRequest;
 use telewire_protocols::time::Timestamp;
 
 use crate::driver::Application;
-use crate::driver::drive;
+use crate::driver::drive_watched;
+use crate::judge::Watch;
 
 use super::Push;
 use super::Shared;
@@ -30,17 +31,19 @@ pub const MAX_MESSAGE: usize = 64 * 1024;
 pub async fn upgrade(
     State(shared): State<Arc<Shared>>,
     permit: Option<Extension<Permit>>,
+    mut watch: Watch,
     ws: WebSocketUpgrade,
 ) -> Response {
+    watch.expect_token(shared.session.security);
     let permit = permit.map(|Extension(p)| p);
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve(socket, shared, permit))
+        .on_upgrade(move |socket| serve(socket, shared, permit, watch))
 }
 
-async fn serve(socket: WebSocket, shared: Arc<Shared>, permit: Option<Permit>) {
+async fn serve(socket: WebSocket, shared: Arc<Shared>, permit: Option<Permit>, watch: Watch) {
     let key = match shared.controller.lock() {
         Ok(controller) => controller.session_key(),
         Err(_) => return,
@@ -57,7 +60,7 @@ async fn serve(socket: WebSocket, shared: Arc<Shared>, permit: Option<Permit>) {
         shared: shared.clone(),
         subscribed: false,
     };
-    let ended = drive(socket, session, app, rx, clock, shutdown).await;
+    let ended = drive_watched(socket, session, app, rx, clock, shutdown, watch).await;
     shared.hub.unregister(conn);
     drop(permit);
     tracing::info!(?ended, "mosaic client disconnected");

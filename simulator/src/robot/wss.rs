@@ -24,7 +24,8 @@ use telewire_protocols::time::Timestamp;
 use tokio::sync::mpsc;
 
 use crate::driver::Application;
-use crate::driver::drive;
+use crate::driver::drive_watched;
+use crate::judge::Watch;
 
 use super::Shared;
 
@@ -49,6 +50,7 @@ fn transport_limit(session_max: usize) -> usize {
 pub async fn upgrade(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
+    watch: Watch,
     ws: WebSocketUpgrade,
 ) -> Response {
     let token = query.as_deref().and_then(token_from_query);
@@ -77,7 +79,7 @@ pub async fn upgrade(
         .max_frame_size(limit)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| serve(socket, shared, token))
+        .on_upgrade(move |socket| serve(socket, shared, token, watch))
 }
 
 /// HTTP 401 or 503 with `{"detail": ...}`.
@@ -100,7 +102,7 @@ fn refusal(rejection: &Rejection) -> Response {
         .into_response()
 }
 
-async fn serve(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
+async fn serve(socket: WebSocket, shared: Arc<Shared>, token: Option<String>, watch: Watch) {
     let clock = shared.clock;
     let shutdown = shared.shutdown.clone();
     let session = RobotSession::connect(
@@ -115,7 +117,7 @@ async fn serve(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
             shared: shared.clone(),
         };
         let (_tx, rx) = mpsc::channel(1);
-        let ended = drive(socket, session, app, rx, clock, shutdown).await;
+        let ended = drive_watched(socket, session, app, rx, clock, shutdown, watch).await;
         tracing::debug!(?ended, "robot refused connection ended");
         return;
     };
@@ -127,7 +129,7 @@ async fn serve(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
                 shared: shared.clone(),
             };
             let (_tx, rx) = mpsc::channel(1);
-            let _ = drive(socket, session, app, rx, clock, shutdown).await;
+            let _ = drive_watched(socket, session, app, rx, clock, shutdown, watch).await;
             return;
         }
     };
@@ -143,7 +145,7 @@ async fn serve(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
         id,
         principal,
     };
-    let ended = drive(socket, session, client, rx, clock, shutdown).await;
+    let ended = drive_watched(socket, session, client, rx, clock, shutdown, watch).await;
     tracing::debug!(%id, ?ended, "robot connection ended");
 }
 

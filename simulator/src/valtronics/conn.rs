@@ -18,9 +18,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::driver::Application;
-use crate::driver::drive;
+use crate::driver::drive_watched;
 use crate::hub::ConnId;
 use crate::hub::Hub;
+use crate::judge::Watch;
 
 use super::Shared;
 use super::device::Push;
@@ -34,41 +35,66 @@ pub const QUEUE: usize = 256;
 pub const TRANSPORT_MARGIN: usize = 1024 * 1024;
 
 /// `/ws`.
-pub async fn primary(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    upgrade(shared, ws, Endpoint::Primary)
+pub async fn primary(
+    State(shared): State<Arc<Shared>>,
+    watch: Watch,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(shared, ws, Endpoint::Primary, watch)
 }
 
 /// `/ws/telemetry`.
-pub async fn telemetry(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    upgrade(shared, ws, Endpoint::Telemetry)
+pub async fn telemetry(
+    State(shared): State<Arc<Shared>>,
+    watch: Watch,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(shared, ws, Endpoint::Telemetry, watch)
 }
 
 /// `/ws/alerts`.
-pub async fn alerts(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    upgrade(shared, ws, Endpoint::Alerts)
+pub async fn alerts(
+    State(shared): State<Arc<Shared>>,
+    watch: Watch,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(shared, ws, Endpoint::Alerts, watch)
 }
 
 /// `/ws/system`.
-pub async fn system(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    upgrade(shared, ws, Endpoint::System)
+pub async fn system(
+    State(shared): State<Arc<Shared>>,
+    watch: Watch,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(shared, ws, Endpoint::System, watch)
 }
 
 /// `/ws/devices`.
-pub async fn devices(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    upgrade(shared, ws, Endpoint::Devices)
+pub async fn devices(
+    State(shared): State<Arc<Shared>>,
+    watch: Watch,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(shared, ws, Endpoint::Devices, watch)
 }
 
-fn upgrade(shared: Arc<Shared>, ws: WebSocketUpgrade, endpoint: Endpoint) -> Response {
+fn upgrade(
+    shared: Arc<Shared>,
+    ws: WebSocketUpgrade,
+    endpoint: Endpoint,
+    watch: Watch,
+) -> Response {
     let limit = shared
         .session
         .max_message_bytes
         .saturating_add(TRANSPORT_MARGIN);
     ws.max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(socket, shared, endpoint))
+        .on_upgrade(move |socket| serve(socket, shared, endpoint, watch))
 }
 
-async fn serve(socket: WebSocket, shared: Arc<Shared>, endpoint: Endpoint) {
+async fn serve(socket: WebSocket, shared: Arc<Shared>, endpoint: Endpoint, watch: Watch) {
     let clock = shared.clock;
     let session = Logged(ValtronicsSession::with_config(
         clock.now(),
@@ -85,7 +111,7 @@ async fn serve(socket: WebSocket, shared: Arc<Shared>, endpoint: Endpoint) {
         tx,
         joined: None,
     };
-    let ended = drive(socket, session, conn, rx, clock, shutdown).await;
+    let ended = drive_watched(socket, session, conn, rx, clock, shutdown, watch).await;
     tracing::info!(%endpoint, ?ended, "valtronics client disconnected");
 }
 

@@ -22,9 +22,10 @@ use telewire_protocols::webmacs::token_from_query;
 use tokio::sync::mpsc;
 
 use crate::driver::Application;
-use crate::driver::drive;
+use crate::driver::drive_watched;
 use crate::driver::to_message;
 use crate::hub::ConnId;
+use crate::judge::Watch;
 
 use super::Shared;
 
@@ -39,6 +40,7 @@ pub const MAX_STREAM_MESSAGE: usize = 64 << 10;
 pub async fn controller_upgrade(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
+    watch: Watch,
     ws: WebSocketUpgrade,
 ) -> Response {
     let token = query.as_deref().and_then(token_from_query);
@@ -47,13 +49,14 @@ pub async fn controller_upgrade(
     }
     ws.max_message_size(MAX_CONTROLLER_MESSAGE)
         .max_frame_size(MAX_CONTROLLER_MESSAGE)
-        .on_upgrade(move |socket| serve_controller(socket, shared, token))
+        .on_upgrade(move |socket| serve_controller(socket, shared, token, watch))
 }
 
 /// Upgrades `/ws/datapoints/stream`.
 pub async fn stream_upgrade(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
+    watch: Watch,
     ws: WebSocketUpgrade,
 ) -> Response {
     let token = query.as_deref().and_then(token_from_query);
@@ -62,7 +65,7 @@ pub async fn stream_upgrade(
     }
     ws.max_message_size(MAX_STREAM_MESSAGE)
         .max_frame_size(MAX_STREAM_MESSAGE)
-        .on_upgrade(move |socket| serve_stream(socket, shared, token))
+        .on_upgrade(move |socket| serve_stream(socket, shared, token, watch))
 }
 
 /// The fault `missing_token_close_1000`: the documented reason with the wrong code, then
@@ -81,7 +84,12 @@ async fn close_with_1000(mut socket: WebSocket) {
 /// How long [`close_with_1000`] waits for the client's close reply.
 const CLOSE_REPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
-async fn serve_controller(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
+async fn serve_controller(
+    socket: WebSocket,
+    shared: Arc<Shared>,
+    token: Option<String>,
+    watch: Watch,
+) {
     tracing::info!("webmacs controller connected");
     let clock = shared.clock;
     let session = ControllerSession::connect(token.as_deref(), shared.jwt.as_ref(), clock.now());
@@ -89,11 +97,11 @@ async fn serve_controller(socket: WebSocket, shared: Arc<Shared>, token: Option<
     let (_, rx) = mpsc::channel::<Infallible>(1);
     let shutdown = shared.shutdown.clone();
     let app = Ingest { shared };
-    let ended = drive(socket, session, app, rx, clock, shutdown).await;
+    let ended = drive_watched(socket, session, app, rx, clock, shutdown, watch).await;
     tracing::info!(?ended, "webmacs controller disconnected");
 }
 
-async fn serve_stream(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
+async fn serve_stream(socket: WebSocket, shared: Arc<Shared>, token: Option<String>, watch: Watch) {
     tracing::info!("webmacs stream client connected");
     let clock = shared.clock;
     let mut session = StreamSession::connect(token.as_deref(), shared.jwt.as_ref(), clock.now());
@@ -111,7 +119,7 @@ async fn serve_stream(socket: WebSocket, shared: Arc<Shared>, token: Option<Stri
     };
     let shutdown = shared.shutdown.clone();
     let app = Frontend { shared, id };
-    let ended = drive(socket, session, app, rx, clock, shutdown).await;
+    let ended = drive_watched(socket, session, app, rx, clock, shutdown, watch).await;
     tracing::info!(?ended, "webmacs stream client disconnected");
 }
 
