@@ -40,4 +40,46 @@ pub trait ServerSession {
 
     /// Whether the session has queued its close frame and accepts no more input.
     fn is_closed(&self) -> bool;
+
+    /// What an operator sees of the session now (the control page's client list).
+    fn view(&self) -> SessionView {
+        SessionView::default()
+    }
+}
+
+/// Where a connection's authentication stands, as an operator sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AuthView {
+    /// The session does not report it.
+    #[default]
+    Unknown,
+    /// Nothing accepted yet (the handshake or auth message is still due).
+    Pending,
+    /// The API needs no authentication on this connection.
+    Open,
+    /// Authenticated as this principal (user, gateway, subject).
+    Authenticated(String),
+    /// The credentials were refused.
+    Refused,
+}
+
+impl std::fmt::Display for AuthView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthView::Unknown => f.write_str("unknown"),
+            AuthView::Pending => f.write_str("pending"),
+            AuthView::Open => f.write_str("open (no authentication)"),
+            AuthView::Authenticated(who) => write!(f, "authenticated as {who}"),
+            AuthView::Refused => f.write_str("refused"),
+        }
+    }
+}
+
+/// What an operator sees of a session: its authentication and its subscriptions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionView {
+    /// Where authentication stands.
+    pub auth: AuthView,
+    /// The channels, topics or subscriptions the client holds, in the API's own names.
+    pub subscriptions: Vec<String>,
 }

@@ -17,6 +17,9 @@ use tokio::sync::mpsc;
 
 use crate::clock::Clock;
 use crate::judge::Watch;
+use crate::link::Command;
+use crate::link::Link;
+use crate::link::LinkState;
 use crate::shutdown::Shutdown;
 
 /// What a simulated API does around its session: it reacts to the session's events
@@ -44,6 +47,8 @@ pub enum Ended {
     ByClient,
     /// The server shut down (close 1001 sent).
     Shutdown,
+    /// Dropped without a close frame, on command ([`Command::Abort`]).
+    Aborted,
 }
 
 /// How long writing the shutdown close frame may take.
@@ -91,6 +96,9 @@ where
 {
     // Shutdown waits for this guard: it is released once the 1001 close is written.
     let mut open = Some(shutdown.connection());
+    let mut link = watch.take_link().map(|ticket| ticket.register());
+    let state = link.as_ref().map(|link| link.state().clone());
+    let state = state.as_deref();
     let (mut tx, mut rx) = socket.split();
     let mut pushes_open = true;
     let ended = loop {
@@ -98,7 +106,7 @@ where
         // close frame can reach such a client anyway).
         let closing = tokio::select! {
             biased;
-            closing = flush(&mut session, &mut app, &mut tx, &clock, &mut watch) => closing,
+            closing = flush(&mut session, &mut app, &mut tx, &clock, &mut watch, state) => closing,
             () = shutdown.wait() => break Ended::Shutdown,
         };
         match closing {
@@ -117,10 +125,12 @@ where
                 Some(Ok(Message::Text(text))) => {
                     watch.inbound(clock.now(), &Inbound::Text(text.as_str()));
                     session.handle_frame(clock.now(), Inbound::Text(text.as_str()));
+                    observed(state, &session, text.len());
                 }
                 Some(Ok(Message::Binary(bytes))) => {
                     watch.inbound(clock.now(), &Inbound::Binary(&bytes));
                     session.handle_frame(clock.now(), Inbound::Binary(&bytes));
+                    observed(state, &session, bytes.len());
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Err(err)) if exceeds_size_limit(&err) => {
@@ -146,7 +156,33 @@ where
                     break Ended::ByClient;
                 }
             },
-            () = sleep_until_opt(deadline) => session.handle_timeout(clock.now()),
+            () = sleep_until_opt(deadline) => {
+                session.handle_timeout(clock.now());
+                if let Some(state) = state {
+                    state.set_view(session.view());
+                }
+            }
+            command = next_command(&mut link) => match command {
+                Command::Send(Outbound::Close(close)) | Command::Close(close) => {
+                    watch.outbound(clock.now(), &Outbound::Close(close.clone()));
+                    let _ = tokio::time::timeout(
+                        CLOSE_WRITE,
+                        tx.send(to_message(Outbound::Close(close.clone()))),
+                    )
+                    .await;
+                    break Ended::BySession(close);
+                }
+                Command::Send(frame) => {
+                    watch.outbound(clock.now(), &frame);
+                    if let Some(state) = state {
+                        state.count_out(frame_len(&frame));
+                    }
+                    if tx.send(to_message(frame)).await.is_err() {
+                        break Ended::ByClient;
+                    }
+                }
+                Command::Abort => break Ended::Aborted,
+            },
             push = pushes.recv(), if pushes_open => match push {
                 Some(push) => {
                     let now = clock.now();
@@ -185,18 +221,45 @@ where
         Ended::ByClient => {
             let _ = tokio::time::timeout(CLOSE_LINGER, tx.close()).await;
         }
-        Ended::Shutdown => {}
+        Ended::Shutdown | Ended::Aborted => {}
     }
     if watch.is_on() {
         let how = match &ended {
             Ended::BySession(close) => format!("the server closed with {}", close.code.0),
             Ended::ByClient => "the client closed".to_owned(),
             Ended::Shutdown => "the server shut down".to_owned(),
+            Ended::Aborted => "the server dropped it without a close frame".to_owned(),
         };
         watch.finish(clock.now(), &how);
     }
     app.on_close();
+    drop(link);
     ended
+}
+
+/// The next command for the connection; pending forever when it is not registered.
+async fn next_command(link: &mut Option<Link>) -> Command {
+    match link {
+        Some(link) => link.command().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Counts a received frame of `len` bytes and records what the session now looks like.
+fn observed<S: ServerSession>(state: Option<&LinkState>, session: &S, len: usize) {
+    if let Some(state) = state {
+        state.count_in(len);
+        state.set_view(session.view());
+    }
+}
+
+/// The payload length of `frame`.
+fn frame_len(frame: &Outbound) -> usize {
+    match frame {
+        Outbound::Text(text) => text.len(),
+        Outbound::Binary(bytes) => bytes.len(),
+        Outbound::Close(close) => close.reason.len() + 2,
+    }
 }
 
 /// Whether a read failed because the message or frame is over the configured maximum.
@@ -219,6 +282,7 @@ async fn flush<S, A, W>(
     tx: &mut W,
     clock: &Clock,
     watch: &mut Watch,
+    state: Option<&LinkState>,
 ) -> Result<Option<Close>, ()>
 where
     S: ServerSession,
@@ -238,6 +302,9 @@ where
                 _ => None,
             };
             watch.outbound(clock.now(), &frame);
+            if let Some(state) = state {
+                state.count_out(frame_len(&frame));
+            }
             tx.feed(to_message(frame)).await.map_err(|_| ())?;
             if let Some(close) = close {
                 tx.flush().await.map_err(|_| ())?;

@@ -13,6 +13,7 @@ pub mod driver;
 pub mod hub;
 pub mod judge;
 pub mod jwt;
+pub mod link;
 pub mod logtap;
 pub mod molecule;
 pub mod mosaic;

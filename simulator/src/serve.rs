@@ -191,6 +191,8 @@ pub struct Running {
     pub breaks: Vec<&'static crate::breaks::Break>,
     /// Judge mode: the judge of each API.
     pub judges: Vec<Arc<crate::judge::Judge>>,
+    /// Every live WebSocket connection of every API, with its command queue.
+    pub links: Arc<crate::link::Links>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -330,6 +332,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             .filter(|b| apis.contains(&b.api))
             .collect(),
         judges: Vec::new(),
+        links: crate::link::Links::new(),
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -346,13 +349,14 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         };
         let started = start_api(api, &ctx, &opts.scenario);
         running.tasks.extend(started.tasks);
+        let router = crate::link::wrap(started.router, running.links.clone(), api);
         let router = match &opts.judge {
             Some(settings) => {
                 let judge = Arc::new(crate::judge::Judge::new(api, clock, settings.clone()));
                 running.judges.push(judge.clone());
-                crate::judge::wrap(started.router, judge)
+                crate::judge::wrap(router, judge)
             }
-            None => started.router,
+            None => router,
         };
         running.servers.push(crate::tls::spawn_server(
             listener,

@@ -874,3 +874,58 @@ async fn run_controller_pushes_over_wss_with_a_trusted_certificate() {
     assert_eq!((stats.sent, stats.reconnects), (40, 0));
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn live_connections_are_listed_and_obey_commands() {
+    use telewire_protocols::frame::Close;
+    use telewire_protocols::frame::CloseCode;
+    use telewire_simulator::link::Command;
+
+    let (running, addr) = start(quiet_options()).await;
+    let token = login(addr).await;
+    let mut first = connect(addr, STREAM, Some(&token)).await;
+    let mut second = connect(addr, STREAM, Some(&token)).await;
+    // `connected` is written by the driver, after the connection is registered.
+    assert_eq!(next_json(&mut first).await["type"], "connected");
+    assert_eq!(next_json(&mut second).await["type"], "connected");
+    let listed = running.links.list(Some(Api::Webmacs));
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|l| l.path == STREAM && l.frames_out >= 1));
+    let id_of = |ws: &Ws| {
+        let MaybeTlsStream::Plain(tcp) = ws.get_ref() else {
+            panic!("plain TCP")
+        };
+        let local = tcp.local_addr().unwrap().to_string();
+        listed.iter().find(|l| l.peer == local).unwrap().id
+    };
+    let (a, b) = (id_of(&first), id_of(&second));
+
+    let injected = r#"{"type":"injected"}"#;
+    running
+        .links
+        .send(
+            a,
+            Command::Send(telewire_protocols::frame::Outbound::Text(injected.into())),
+        )
+        .unwrap();
+    assert_eq!(next(&mut first).await, Message::Text(injected.into()));
+
+    let close = Close::new(CloseCode(4000), "closed on command");
+    running.links.send(a, Command::Close(close)).unwrap();
+    match next(&mut first).await {
+        Message::Close(Some(frame)) => {
+            assert_eq!(u16::from(frame.code), 4000);
+            assert_eq!(frame.reason.as_str(), "closed on command");
+        }
+        other => panic!("expected close 4000, got {other:?}"),
+    }
+
+    running.links.send(b, Command::Abort).unwrap();
+    // No close frame: the stream ends (or errors) without one.
+    let ended = tokio::time::timeout(WAIT, second.next()).await.unwrap();
+    assert!(
+        !matches!(ended, Some(Ok(Message::Close(_)))),
+        "aborted without a close frame, got {ended:?}"
+    );
+    running.shutdown().await;
+}

@@ -52,6 +52,8 @@ enum Auth {
 #[derive(Debug, Default)]
 pub struct Watch {
     inner: Option<Box<Observed>>,
+    /// The connection's entry in the live connection list (see [`crate::link`]).
+    link: Option<crate::link::LinkTicket>,
 }
 
 #[derive(Debug)]
@@ -88,18 +90,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Watch {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
+        let mut watch = parts
             .extensions
             .get::<Ticket>()
             .cloned()
-            .map_or_else(Watch::off, Watch::new))
+            .map_or_else(Watch::off, Watch::new);
+        watch.link = parts.extensions.get::<crate::link::LinkTicket>().cloned();
+        Ok(watch)
     }
 }
 
 impl Watch {
     /// A watch that observes nothing (judge mode off).
     pub fn off() -> Self {
-        Self { inner: None }
+        Self {
+            inner: None,
+            link: None,
+        }
+    }
+
+    /// The connection's ticket to the live connection list, taken once by the driver.
+    pub fn take_link(&mut self) -> Option<crate::link::LinkTicket> {
+        self.link.take()
     }
 
     fn new(ticket: Ticket) -> Self {
@@ -130,6 +142,7 @@ impl Watch {
                 after_zero_reply: 0,
                 verdicts,
             })),
+            link: None,
         }
     }
 
