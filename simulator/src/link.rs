@@ -345,16 +345,8 @@ pub async fn observe(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let upgrade = request
-        .headers()
-        .get(header::UPGRADE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
-    if upgrade {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| *addr)
-            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    if is_upgrade(&request) {
+        let peer = peer_of(&request);
         let ticket = LinkTicket {
             links,
             api,
@@ -364,6 +356,23 @@ pub async fn observe(
         request.extensions_mut().insert(ticket);
     }
     next.run(request).await
+}
+
+/// Whether `request` asks for a WebSocket upgrade.
+pub fn is_upgrade(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// The peer address of `request` (`0.0.0.0:0` when the server did not record it).
+pub fn peer_of(request: &Request) -> SocketAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr)
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
 }
 
 /// Registers every connection of `api`'s router in `links`.

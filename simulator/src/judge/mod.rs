@@ -20,11 +20,9 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header;
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::response::Response;
@@ -33,6 +31,7 @@ use serde_json::json;
 use telewire_protocols::time::Timestamp;
 
 use crate::clock::Clock;
+use crate::link::peer_of;
 use crate::serve::Api;
 
 pub use rules::Level;
@@ -489,11 +488,7 @@ pub async fn observe(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let upgrade = request
-        .headers()
-        .get(header::UPGRADE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
-    if !upgrade {
+    if !crate::link::is_upgrade(&request) {
         return next.run(request).await;
     }
     let peer = peer_of(&request);
@@ -504,14 +499,6 @@ pub async fn observe(
         ticket.refused(response.status());
     }
     response
-}
-
-fn peer_of(request: &Request) -> SocketAddr {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| *addr)
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
 }
 
 /// Whether `ip` is this host (IPv4-mapped IPv6 included).
