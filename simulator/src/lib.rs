@@ -10,6 +10,7 @@ pub mod clock;
 pub mod context;
 pub mod cors;
 pub mod driver;
+pub mod faults;
 pub mod hub;
 pub mod judge;
 pub mod jwt;
