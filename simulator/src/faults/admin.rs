@@ -457,3 +457,81 @@ pub fn wrap(router: Router, control: Arc<FaultControl>) -> Router {
                 .with_state(control),
         )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+
+    use super::*;
+
+    fn control() -> Arc<FaultControl> {
+        let (tx, _rx) = mpsc::channel(1);
+        FaultControl::new(Api::Robot, Links::new(), Hooks::new(), tx, &[]).unwrap()
+    }
+
+    fn from(ip: [u8; 4], method: &str, body: &str) -> Request {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(FAULTS_PATH)
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((ip, 5000))));
+        request
+    }
+
+    #[tokio::test]
+    async fn only_this_host_may_list_apply_or_clear() {
+        let control = control();
+        let remote = [10, 1, 2, 3];
+        for response in [
+            clients(State(control.clone()), from(remote, "GET", "")).await,
+            list(State(control.clone()), from(remote, "GET", "")).await,
+            post(
+                State(control.clone()),
+                from(remote, "POST", r#"{"fault":"stall"}"#),
+            )
+            .await,
+            clear(State(control.clone()), from(remote, "DELETE", "")).await,
+        ] {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        }
+        assert!(control.active().is_empty(), "nothing applied from afar");
+        let local = [127, 0, 0, 1];
+        let response = post(
+            State(control.clone()),
+            from(local, "POST", r#"{"fault":"stall"}"#),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(control.active(), vec![(Fault::Stall(None), None)]);
+        assert_eq!(control.clear(), 1);
+    }
+
+    #[test]
+    fn startup_faults_are_per_connection_only() {
+        let (tx, _rx) = mpsc::channel(1);
+        let err = FaultControl::new(
+            Api::Webmacs,
+            Links::new(),
+            Hooks::new(),
+            tx,
+            &[Fault::RevokeToken],
+        )
+        .unwrap_err();
+        assert!(err.contains("telewire fault webmacs revoke-token"), "{err}");
+        let (tx, _rx) = mpsc::channel(1);
+        let err = FaultControl::new(
+            Api::Robot,
+            Links::new(),
+            Hooks::new(),
+            tx,
+            &[Fault::SessionTimeout],
+        )
+        .unwrap_err();
+        assert!(err.contains("Mosaic"), "{err}");
+    }
+}
