@@ -106,6 +106,9 @@ pub struct ServeOptions {
     pub tls: Option<crate::tls::TlsSettings>,
     /// Judge mode: check every client against its API's client rules (`--judge`).
     pub judge: Option<crate::judge::JudgeSettings>,
+    /// What a connection's full outbound queue does (`--slow-consumer`); `None` takes the
+    /// scenario's, else drop-oldest.
+    pub slow_consumer: Option<crate::hub::Overflow>,
 }
 
 impl Default for ServeOptions {
@@ -119,6 +122,7 @@ impl Default for ServeOptions {
             scenario: Scenario::embedded_default(),
             tls: None,
             judge: None,
+            slow_consumer: None,
         }
     }
 }
@@ -193,6 +197,8 @@ pub struct Running {
     pub judges: Vec<Arc<crate::judge::Judge>>,
     /// Every live WebSocket connection of every API, with its command queue.
     pub links: Arc<crate::link::Links>,
+    /// What a connection's full outbound queue does.
+    pub overflow: crate::hub::Overflow,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -236,6 +242,12 @@ impl Running {
             "telewire serve: {} simulated API(s), seed {}",
             self.apis.len(),
             self.seed
+        );
+        let _ = writeln!(
+            out,
+            "slow consumers: {} ({})",
+            self.overflow.name(),
+            self.overflow.describe()
         );
         for r in &self.apis {
             let _ = writeln!(out, "\n{:<11} {}", r.api.name(), r.addr);
@@ -301,6 +313,10 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             format!("{:016x}{:016x}", prng::random_seed(), prng::random_seed()).as_bytes(),
         ),
     };
+    let overflow = opts
+        .slow_consumer
+        .or(opts.scenario.slow_consumer)
+        .unwrap_or_default();
     let (trigger, signal) = shutdown::channel();
     let clock = Clock::system();
     let tls = match &opts.tls {
@@ -333,6 +349,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             .collect(),
         judges: Vec::new(),
         links: crate::link::Links::new(),
+        overflow,
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -346,6 +363,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             jwt_secret: secret.clone(),
             addr,
             tls: tls.is_some(),
+            overflow,
         };
         let started = start_api(api, &ctx, &opts.scenario);
         running.tasks.extend(started.tasks);
