@@ -123,6 +123,12 @@ struct ServeArgs {
     /// at runtime.
     #[arg(long = "fault", value_name = "API:FAULT")]
     faults: Vec<String>,
+    /// What happens when a client reads too slowly and its outbound queue fills:
+    /// drop-oldest (drop the oldest queued message and count it; the default),
+    /// close-1008 or close-1011 (close the connection with that code). Overrides the
+    /// scenario's `slow_consumer`.
+    #[arg(long, value_name = "POLICY")]
+    slow_consumer: Option<telewire_simulator::hub::Overflow>,
 }
 
 fn main() -> ExitCode {
@@ -236,6 +242,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 ..Default::default()
             }),
         faults: Vec::new(),
+        slow_consumer: args.slow_consumer,
     };
     for text in &args.faults {
         let (api, fault) = telewire_simulator::faults::parse_targeted(text)?;

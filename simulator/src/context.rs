@@ -57,6 +57,8 @@ pub struct Context {
     pub tls: bool,
     /// Where the API leaves what its faults act on (token authority, controller restart).
     pub hooks: Arc<crate::faults::Hooks>,
+    /// What a connection's full outbound queue does (`--slow-consumer`).
+    pub overflow: crate::hub::Overflow,
 }
 
 impl Context {

@@ -109,6 +109,9 @@ pub struct ServeOptions {
     /// Faults every client of an API gets as it connects (`--fault <api>:<spec>`), beside
     /// the scenario's `faults` lists.
     pub faults: Vec<(Api, crate::faults::Fault)>,
+    /// What a connection's full outbound queue does (`--slow-consumer`); `None` takes the
+    /// scenario's, else drop-oldest.
+    pub slow_consumer: Option<crate::hub::Overflow>,
 }
 
 impl Default for ServeOptions {
@@ -123,6 +126,7 @@ impl Default for ServeOptions {
             tls: None,
             judge: None,
             faults: Vec::new(),
+            slow_consumer: None,
         }
     }
 }
@@ -202,6 +206,8 @@ pub struct Running {
     pub links: Arc<crate::link::Links>,
     /// The fault control of each API (what its admin routes act through).
     pub faults: Vec<Arc<crate::faults::FaultControl>>,
+    /// What a connection's full outbound queue does.
+    pub overflow: crate::hub::Overflow,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -250,6 +256,12 @@ impl Running {
             "telewire serve: {} simulated API(s), seed {}",
             self.apis.len(),
             self.seed
+        );
+        let _ = writeln!(
+            out,
+            "slow consumers: {} ({})",
+            self.overflow.name(),
+            self.overflow.describe()
         );
         for r in &self.apis {
             let _ = writeln!(out, "\n{:<11} {}", r.api.name(), r.addr);
@@ -315,6 +327,10 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             format!("{:016x}{:016x}", prng::random_seed(), prng::random_seed()).as_bytes(),
         ),
     };
+    let overflow = opts
+        .slow_consumer
+        .or(opts.scenario.slow_consumer)
+        .unwrap_or_default();
     let (trigger, signal) = shutdown::channel();
     let clock = Clock::system();
     let tls = match &opts.tls {
@@ -348,6 +364,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         judges: Vec::new(),
         links: crate::link::Links::new(),
         faults: Vec::new(),
+        overflow,
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -362,6 +379,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             addr,
             tls: tls.is_some(),
             hooks: crate::faults::Hooks::new(),
+            overflow,
         };
         let started = start_api(api, &ctx, &opts.scenario);
         running.tasks.extend(started.tasks);
