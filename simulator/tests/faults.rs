@@ -228,6 +228,13 @@ async fn latency_delays_every_frame_by_at_least_the_latency() {
             sent.elapsed()
         );
     }
+    // Latency delays what the server writes, never what it reads: with a minute of
+    // latency on the subscriber, what it publishes still reaches the publisher at once
+    // (well within the wait bound).
+    fault(addr, "latency=60s", Some(id)).await;
+    subscribe(&mut publisher, "back").await;
+    publish(&mut subscriber, "back", 42).await;
+    assert_eq!(next_n(&mut publisher, "back").await, 42);
     running.shutdown().await;
 }
 
