@@ -1,6 +1,5 @@
 //! `telewire fault`: trigger a fault on a running `telewire serve` through its admin API.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -9,9 +8,11 @@ use serde_json::Value;
 use serde_json::json;
 use telewire_simulator::faults::Fault;
 use telewire_simulator::serve::Api;
+use telewire_simulator::wsclient;
+use telewire_simulator::wsclient::Trust;
+use telewire_simulator::wsclient::WsError;
 use tokio::io::AsyncReadExt;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 /// How long one admin request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,9 +39,12 @@ pub struct FaultArgs {
     /// The server's port on 127.0.0.1 (default: the API's default port).
     #[arg(long, conflicts_with = "url")]
     port: Option<u16>,
-    /// The server's address as http://host:port.
+    /// The server's address as http://host:port, or https://host:port for `serve --tls`.
     #[arg(long)]
     url: Option<String>,
+    /// Trust this PEM CA certificate for https:// (such as the one given `serve --tls --cert`).
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<std::path::PathBuf>,
     /// List the API's faults, the ones in effect and the connected clients.
     #[arg(long, conflicts_with_all = ["fault", "client"])]
     list: bool,
@@ -185,22 +189,39 @@ struct Target {
     api: Api,
     host: String,
     port: u16,
+    /// The trust for https://, or `None` for plain HTTP.
+    tls: Option<Trust>,
 }
 
 impl Target {
     fn of(args: &FaultArgs) -> Result<Self, Failure> {
         let Some(url) = &args.url else {
+            if args.ca_cert.is_some() {
+                return Err(Failure::usage(
+                    "--ca-cert goes with an https:// --url (a server started with --tls)",
+                ));
+            }
             return Ok(Self {
                 api: args.api,
                 host: "127.0.0.1".to_owned(),
                 port: args.port.unwrap_or_else(|| args.api.default_port()),
+                tls: None,
             });
         };
-        let rest = url.strip_prefix("http://").ok_or_else(|| {
-            Failure::usage(format!(
-                "--url {url}: give the server as http://host:port (the admin API answers plain HTTP on the API's port)"
-            ))
-        })?;
+        let (rest, tls) = if let Some(rest) = url.strip_prefix("http://") {
+            (rest, None)
+        } else if let Some(rest) = url.strip_prefix("https://") {
+            let trust = match &args.ca_cert {
+                Some(path) => Trust::with_ca_file(path),
+                None => Trust::new(None),
+            }
+            .map_err(Failure::usage)?;
+            (rest, Some(trust))
+        } else {
+            return Err(Failure::usage(format!(
+                "--url {url}: give the server as http://host:port, or https://host:port for a server started with --tls"
+            )));
+        };
         let authority = rest.trim_end_matches('/');
         let (host, port) = authority.rsplit_once(':').ok_or_else(|| {
             Failure::usage(format!(
@@ -217,6 +238,7 @@ impl Target {
                 .trim_end_matches(']')
                 .to_owned(),
             port,
+            tls,
         })
     }
 
@@ -255,17 +277,22 @@ impl Target {
         body: &str,
     ) -> Result<(u16, String), Failure> {
         let addr = format!("{}:{}", self.host, self.port);
-        let mut stream = TcpStream::connect(&addr).await.map_err(|err| {
-            Failure::refused(format!(
-                "nothing answers on {addr} ({err}): is `telewire serve {api}` running? \
-                 (pass --port or --url if it listens elsewhere)",
-                api = self.api
-            ))
-        })?;
-        let host = match stream.peer_addr() {
-            Ok(SocketAddr::V6(v6)) => format!("[{}]:{}", v6.ip(), v6.port()),
-            Ok(other) => other.to_string(),
-            Err(_) => addr.clone(),
+        let mut stream = wsclient::open(&self.host, self.port, self.tls.as_ref())
+            .await
+            .map_err(|err| match err {
+                WsError::Tls(reason) => Failure::refused(format!(
+                    "TLS with {addr} failed ({reason}): pass the server's certificate with --ca-cert"
+                )),
+                other => Failure::refused(format!(
+                    "nothing answers on {addr} ({other}): is `telewire serve {api}` running? \
+                     (pass --port or --url if it listens elsewhere)",
+                    api = self.api
+                )),
+            })?;
+        let host = if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            addr.clone()
         };
         let request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\

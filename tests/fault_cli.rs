@@ -191,3 +191,40 @@ async fn refusals_usage_errors_and_a_missing_server_exit_non_zero() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn a_tls_server_is_reached_over_https_with_its_certificate() {
+    let dir = std::env::temp_dir().join(format!("telewire-fault-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = telewire_simulator::tls::self_signed().unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, &pem.cert_pem).unwrap();
+    std::fs::write(&key, &pem.key_pem).unwrap();
+    let (_server, table) = serve(&[
+        "--tls",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    let admin = field(&table, "admin", "https://");
+    let base = admin.split("/_telewire").next().unwrap().to_owned();
+    let run = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["fault", "robot", "latency=20ms", "--url", &base])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let trusted = run(&["--ca-cert", cert.to_str().unwrap()]);
+    assert_eq!(trusted.status.code(), Some(0), "{}", text(&trusted.stderr));
+    assert!(text(&trusted.stdout).contains("applied latency=20ms on robot"));
+    let untrusted = run(&[]);
+    assert_eq!(untrusted.status.code(), Some(1));
+    assert!(
+        text(&untrusted.stderr).contains("--ca-cert"),
+        "{}",
+        text(&untrusted.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
