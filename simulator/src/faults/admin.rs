@@ -278,11 +278,14 @@ impl FaultControl {
                 if let Some(change) = lasting.shape_change() {
                     self.send(&targets, &Command::Shape(change));
                 }
+                let live = self.links.ids(Some(self.api));
                 let mut board = self.board();
-                // A newer setting of the same kind for the same target replaces the older.
-                board
-                    .active
-                    .retain(|(f, c)| !(f.name() == lasting.name() && *c == client));
+                // A newer setting of the same kind for the same target replaces the older;
+                // settings of connections that have ended go.
+                board.active.retain(|(f, c)| {
+                    !(f.name() == lasting.name() && *c == client)
+                        && c.is_none_or(|id| live.contains(&id))
+                });
                 board.active.push((lasting.clone(), client));
                 drop(board);
                 if client.is_none() {
