@@ -69,6 +69,10 @@ struct Cli {
     /// client's socket buffers, and then its queue, sooner).
     #[arg(long, default_value_t = 0)]
     payload_bytes: usize,
+    /// Seconds of the run before the stalled-client figures start (the stalled client's
+    /// socket buffers and queue fill first); `--seconds` includes them.
+    #[arg(long, default_value_t = 0)]
+    warmup: u64,
     /// The server's slow-consumer policy: drop-oldest, close-1008 or close-1011.
     #[arg(long, default_value = "drop-oldest")]
     slow_consumer: telewire_simulator::hub::Overflow,
@@ -367,8 +371,12 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
     let _ = stop_sampling.send(true);
     let samples = sampler.await.unwrap_or_default();
     if !stalled.is_empty() || cli.payload_bytes > 0 {
-        row.notes
-            .push(stall_note(stalled.len(), row.idle.now_kib, &samples));
+        row.notes.push(stall_note(
+            stalled.len(),
+            row.idle.now_kib,
+            cli.warmup,
+            &samples,
+        ));
     }
     drop(stalled);
     if let ((Some(s0), Some(c0)), Some(s1), Some(c1)) =
@@ -388,24 +396,31 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
     row
 }
 
-/// The stalled-client line: the server's RSS before the run, after its first second (the
-/// queues filled, the buffers warm), every ten seconds, and at its end.
-fn stall_note(stalled: usize, idle_kib: u64, samples: &[u64]) -> String {
+/// The stalled-client line: the server's RSS before the run, at the end of the warm-up
+/// (`warmup` seconds in: the stalled client's socket buffers and queue full), its range
+/// over the measured window after it, every ten seconds, and at the end.
+fn stall_note(stalled: usize, idle_kib: u64, warmup: u64, samples: &[u64]) -> String {
     let end = samples.last().copied().unwrap_or(idle_kib);
-    let warm = samples.get(1).copied().unwrap_or(idle_kib);
-    let high = samples.iter().copied().max().unwrap_or(idle_kib);
+    let at = usize::try_from(warmup).unwrap_or(usize::MAX);
+    let start = samples.get(at).copied().unwrap_or(idle_kib);
+    let window = samples.get(at..).unwrap_or_default();
+    let high = window.iter().copied().max().unwrap_or(start);
+    let low = window.iter().copied().min().unwrap_or(start);
     let change = |from: u64, to: u64| (to as f64 - from as f64) / (from.max(1) as f64) * 100.0;
     let series: Vec<String> = samples.iter().step_by(10).map(|k| mib(*k)).collect();
     format!(
-        "{stalled} stalled subscriber(s): server RSS {} MiB before the run, {} MiB after its \
-         first second, {} MiB at the end ({:+.1} % from the first second, {:+.1} % from before \
-         the run), highest {} MiB; every 10 s: {} MiB",
+        "{stalled} stalled subscriber(s): server RSS {} MiB before the run; {} MiB at {warmup} s \
+         (the start of the measured window), {} MiB at the end: {:+.1} % (range {:+.1} % to \
+         {:+.1} % over {} one-second samples); {:+.1} % from before the run; every 10 s from \
+         the first publish: {} MiB",
         mib(idle_kib),
-        mib(warm),
+        mib(start),
         mib(end),
-        change(warm, end),
+        change(start, end),
+        change(start, low),
+        change(start, high),
+        window.len(),
         change(idle_kib, end),
-        mib(high),
         series.join(", ")
     )
 }
