@@ -112,6 +112,13 @@ struct ServeArgs {
     /// GET /_telewire/verdicts (loopback only).
     #[arg(long)]
     judge: bool,
+    /// Port of the control page (http://127.0.0.1:PORT/: clients, live data, fault buttons);
+    /// always on loopback. 0 picks a free port.
+    #[arg(long, value_name = "PORT", default_value_t = telewire_simulator::control::DEFAULT_PORT)]
+    control_port: u16,
+    /// Do not serve the control page.
+    #[arg(long, conflicts_with = "control_port")]
+    no_control: bool,
 }
 
 fn main() -> ExitCode {
@@ -223,6 +230,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 print: true,
                 ..Default::default()
             }),
+        control: (!args.no_control).then_some(args.control_port),
     };
     for name in &args.breaks {
         let profile = telewire_simulator::breaks::find(name)?;

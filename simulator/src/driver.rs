@@ -176,6 +176,7 @@ where
                     watch.outbound(clock.now(), &frame);
                     if let Some(state) = state {
                         state.count_out(frame_len(&frame));
+                        state.sampled(&frame);
                     }
                     if tx.send(to_message(frame)).await.is_err() {
                         break Ended::ByClient;
@@ -304,6 +305,7 @@ where
             watch.outbound(clock.now(), &frame);
             if let Some(state) = state {
                 state.count_out(frame_len(&frame));
+                state.sampled(&frame);
             }
             tx.feed(to_message(frame)).await.map_err(|_| ())?;
             if let Some(close) = close {

@@ -27,6 +27,8 @@ use telewire_protocols::frame::Outbound;
 use telewire_protocols::session::SessionView;
 use tokio::sync::mpsc;
 
+use crate::control::preview::Preview;
+use crate::control::preview::Previews;
 use crate::serve::Api;
 
 /// A connection's id, unique across every API of one `telewire serve`.
@@ -62,6 +64,7 @@ pub enum SendError {
 pub struct Links {
     next_id: AtomicU64,
     links: Mutex<BTreeMap<LinkId, Registered>>,
+    previews: Previews,
 }
 
 #[derive(Debug)]
@@ -85,6 +88,7 @@ pub struct LinkState {
     bytes_out: AtomicU64,
     dropped: AtomicU64,
     view: Mutex<SessionView>,
+    preview: Arc<Preview>,
 }
 
 /// One connection as the admin API and the control page show it.
@@ -122,7 +126,13 @@ impl Links {
         Arc::new(Self {
             next_id: AtomicU64::new(1),
             links: Mutex::new(BTreeMap::new()),
+            previews: Previews::default(),
         })
+    }
+
+    /// The sampled outbound data frames of every API (the control page's preview).
+    pub fn previews(&self) -> &Previews {
+        &self.previews
     }
 
     /// Every live connection (of `api`, when given), by id.
@@ -210,6 +220,7 @@ impl Links {
             bytes_out: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             view: Mutex::new(SessionView::default()),
+            preview: self.previews.of(ticket.api).clone(),
         });
         if let Ok(mut links) = self.links.lock() {
             links.insert(
@@ -257,6 +268,12 @@ impl LinkState {
     pub fn count_out(&self, len: usize) {
         self.frames_out.fetch_add(1, Ordering::Relaxed);
         self.bytes_out.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    /// Offers a frame written to the client to its API's preview (one atomic load while
+    /// nobody watches the control page).
+    pub fn sampled(&self, frame: &Outbound) {
+        self.preview.offer(self.id, frame);
     }
 
     /// `n` frames meant for the client were dropped.
@@ -380,7 +397,8 @@ pub fn wrap(router: axum::Router, links: Arc<Links>, api: Api) -> axum::Router {
     router.layer(axum::middleware::from_fn_with_state((links, api), observe))
 }
 
-fn unix_ms() -> u64 {
+/// The wall clock in Unix milliseconds (0 before 1970).
+pub(crate) fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
