@@ -99,6 +99,9 @@ where
     let mut link = watch.take_link().map(|ticket| ticket.register());
     let state = link.as_ref().map(|link| link.state().clone());
     let state = state.as_deref();
+    if let Some(state) = state {
+        state.set_view(session.view());
+    }
     let (mut tx, mut rx) = socket.split();
     let mut pushes_open = true;
     let ended = loop {
