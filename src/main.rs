@@ -113,9 +113,9 @@ struct ServeArgs {
     #[arg(long)]
     judge: bool,
     /// Port of the control page (http://127.0.0.1:PORT/: clients, live data, fault buttons);
-    /// always on loopback. 0 picks a free port.
-    #[arg(long, value_name = "PORT", default_value_t = telewire_simulator::control::DEFAULT_PORT)]
-    control_port: u16,
+    /// always on loopback. 0 picks a free port. Default 9100, or a free port with --port 0.
+    #[arg(long, value_name = "PORT")]
+    control_port: Option<u16>,
     /// Do not serve the control page.
     #[arg(long, conflicts_with = "control_port")]
     no_control: bool,
@@ -230,7 +230,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 print: true,
                 ..Default::default()
             }),
-        control: (!args.no_control).then_some(args.control_port),
+        control: (!args.no_control).then(|| {
+            args.control_port.unwrap_or(match args.port {
+                Some(0) => 0,
+                _ => telewire_simulator::control::DEFAULT_PORT,
+            })
+        }),
     };
     for name in &args.breaks {
         let profile = telewire_simulator::breaks::find(name)?;
