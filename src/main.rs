@@ -119,6 +119,12 @@ struct ServeArgs {
     /// Do not serve the control page.
     #[arg(long, conflicts_with = "control_port")]
     no_control: bool,
+    /// What happens when a client reads too slowly and its outbound queue fills:
+    /// drop-oldest (drop the oldest queued message and count it; the default),
+    /// close-1008 or close-1011 (close the connection with that code). Overrides the
+    /// scenario's `slow_consumer`.
+    #[arg(long, value_name = "POLICY")]
+    slow_consumer: Option<telewire_simulator::hub::Overflow>,
 }
 
 fn main() -> ExitCode {
@@ -236,6 +242,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 _ => telewire_simulator::control::DEFAULT_PORT,
             })
         }),
+        slow_consumer: args.slow_consumer,
     };
     for name in &args.breaks {
         let profile = telewire_simulator::breaks::find(name)?;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -25,6 +26,7 @@ use serde::Serialize;
 use telewire_protocols::frame::Close;
 use telewire_protocols::frame::Outbound;
 use telewire_protocols::session::SessionView;
+use tokio::sync::Notify;
 use tokio::sync::mpsc;
 
 use crate::control::preview::Preview;
@@ -89,6 +91,10 @@ pub struct LinkState {
     dropped: AtomicU64,
     view: Mutex<SessionView>,
     preview: Arc<Preview>,
+    /// A close the connection must make at once, even while a write is blocked (a
+    /// slow-consumer policy that closes).
+    urgent: OnceLock<Close>,
+    urgent_set: Notify,
 }
 
 /// One connection as the admin API and the control page show it.
@@ -221,6 +227,8 @@ impl Links {
             dropped: AtomicU64::new(0),
             view: Mutex::new(SessionView::default()),
             preview: self.previews.of(ticket.api).clone(),
+            urgent: OnceLock::new(),
+            urgent_set: Notify::new(),
         });
         if let Ok(mut links) = self.links.lock() {
             links.insert(
@@ -279,6 +287,24 @@ impl LinkState {
     /// `n` frames meant for the client were dropped.
     pub fn count_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Asks the driver to close with `close` at once, even while it waits on a blocked
+    /// write. The first request wins.
+    pub fn request_close(&self, close: Close) {
+        if self.urgent.set(close).is_ok() {
+            self.urgent_set.notify_one();
+        }
+    }
+
+    /// The close requested with [`LinkState::request_close`], once there is one.
+    pub async fn close_requested(&self) -> Close {
+        loop {
+            if let Some(close) = self.urgent.get() {
+                return close.clone();
+            }
+            self.urgent_set.notified().await;
+        }
     }
 
     /// The session now looks like `view`.

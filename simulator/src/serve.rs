@@ -109,6 +109,9 @@ pub struct ServeOptions {
     /// Serve the control page on this loopback port (`Some(0)`: an ephemeral one; `None`:
     /// no control page). `telewire serve` uses 9100 unless `--no-control`.
     pub control: Option<u16>,
+    /// What a connection's full outbound queue does (`--slow-consumer`); `None` takes the
+    /// scenario's, else drop-oldest.
+    pub slow_consumer: Option<crate::hub::Overflow>,
 }
 
 impl Default for ServeOptions {
@@ -123,6 +126,7 @@ impl Default for ServeOptions {
             tls: None,
             judge: None,
             control: None,
+            slow_consumer: None,
         }
     }
 }
@@ -211,6 +215,8 @@ pub struct Running {
     pub links: Arc<crate::link::Links>,
     /// The control page's address, when it is served.
     pub control: Option<SocketAddr>,
+    /// What a connection's full outbound queue does.
+    pub overflow: crate::hub::Overflow,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -254,6 +260,12 @@ impl Running {
             "telewire serve: {} simulated API(s), seed {}",
             self.apis.len(),
             self.seed
+        );
+        let _ = writeln!(
+            out,
+            "slow consumers: {} ({})",
+            self.overflow.name(),
+            self.overflow.describe()
         );
         for r in &self.apis {
             let _ = writeln!(out, "\n{:<11} {}", r.api.name(), r.addr);
@@ -326,6 +338,10 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             format!("{:016x}{:016x}", prng::random_seed(), prng::random_seed()).as_bytes(),
         ),
     };
+    let overflow = opts
+        .slow_consumer
+        .or(opts.scenario.slow_consumer)
+        .unwrap_or_default();
     let (trigger, signal) = shutdown::channel();
     let clock = Clock::system();
     let tls_settings = match &opts.tls {
@@ -373,6 +389,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         judges: Vec::new(),
         links: crate::link::Links::new(),
         control: None,
+        overflow,
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -386,6 +403,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             jwt_secret: secret.clone(),
             addr,
             tls: tls.is_some(),
+            overflow,
         };
         let started = start_api(api, &ctx, &opts.scenario);
         running.tasks.extend(started.tasks);
@@ -428,7 +446,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
                 .map(|b| (b.api, format!("{} (breaks {})", b.name, b.rule)))
                 .collect(),
             links: running.links.clone(),
-            policy: None,
+            policy: Some(format!("{}: {}", overflow.name(), overflow.describe())),
             forward,
             shutdown: signal.clone(),
         });
