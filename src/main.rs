@@ -3,6 +3,7 @@
 mod asyncapi;
 mod check;
 mod device;
+mod fault;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -53,6 +54,11 @@ enum Command {
     /// The message schemas are generated from the protocol types; each simulator serves the
     /// same document at `GET /asyncapi.yaml`.
     Asyncapi(asyncapi::AsyncApiArgs),
+    /// Trigger a fault on a running `telewire serve` (latency, drop, stall, disconnect,
+    /// close, malformed frames, token expiry, restart...), list them, or clear them.
+    ///
+    /// Talks to the admin API on the API's port (loopback only).
+    Fault(fault::FaultArgs),
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +131,11 @@ struct ServeArgs {
     /// scenario's `slow_consumer`.
     #[arg(long, value_name = "POLICY")]
     slow_consumer: Option<telewire_simulator::hub::Overflow>,
+    /// Give every client of an API a fault as it connects (repeatable), as <api>:<fault>,
+    /// for example webmacs:latency=200ms or robot:drop=0.1; `telewire fault` changes them
+    /// at runtime.
+    #[arg(long = "fault", value_name = "API:FAULT")]
+    faults: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -155,6 +166,7 @@ fn main() -> ExitCode {
         Command::Device(command) => runtime.block_on(device::run(command)),
         // The report decides the exit code: 1 for a failed MUST rule, 2 for bad usage.
         Command::Check(args) => return runtime.block_on(check::run(args)),
+        Command::Fault(args) => return runtime.block_on(fault::run(args)),
         Command::Asyncapi(_) => Ok(()),
     };
     match result {
@@ -243,7 +255,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             })
         }),
         slow_consumer: args.slow_consumer,
+        faults: Vec::new(),
     };
+    for text in &args.faults {
+        let (api, fault) = telewire_simulator::faults::parse_targeted(text)?;
+        if !apis.contains(&api) {
+            return Err(format!(
+                "--fault {text} is for the {api} server, which is not being served: add {api} to the APIs"
+            ));
+        }
+        opts.faults.push((api, fault));
+    }
     for name in &args.breaks {
         let profile = telewire_simulator::breaks::find(name)?;
         if !apis.contains(&profile.api) {

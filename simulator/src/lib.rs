@@ -11,6 +11,7 @@ pub mod context;
 pub mod control;
 pub mod cors;
 pub mod driver;
+pub mod faults;
 pub mod hub;
 pub mod judge;
 pub mod jwt;

@@ -112,6 +112,9 @@ pub struct ServeOptions {
     /// What a connection's full outbound queue does (`--slow-consumer`); `None` takes the
     /// scenario's, else drop-oldest.
     pub slow_consumer: Option<crate::hub::Overflow>,
+    /// Faults every client of an API gets as it connects (`--fault <api>:<spec>`), beside
+    /// the scenario's `faults` lists.
+    pub faults: Vec<(Api, crate::faults::Fault)>,
 }
 
 impl Default for ServeOptions {
@@ -127,6 +130,7 @@ impl Default for ServeOptions {
             judge: None,
             control: None,
             slow_consumer: None,
+            faults: Vec::new(),
         }
     }
 }
@@ -186,6 +190,9 @@ pub enum ServeError {
     /// The TLS certificate or key could not be loaded or generated.
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// A startup fault (`--fault`, a scenario's `faults` list) does not apply.
+    #[error("fault refused: {0}")]
+    Fault(String),
 }
 
 /// One running API.
@@ -217,6 +224,8 @@ pub struct Running {
     pub control: Option<SocketAddr>,
     /// What a connection's full outbound queue does.
     pub overflow: crate::hub::Overflow,
+    /// The fault control of each API (what its admin routes act through).
+    pub faults: Vec<Arc<crate::faults::FaultControl>>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -226,6 +235,11 @@ impl Running {
     /// Judge mode: the judge of `api`, if it runs judged.
     pub fn judge(&self, api: Api) -> Option<Arc<crate::judge::Judge>> {
         self.judges.iter().find(|j| j.api() == api).cloned()
+    }
+
+    /// The fault control of `api`, if it runs.
+    pub fn fault_control(&self, api: Api) -> Option<Arc<crate::faults::FaultControl>> {
+        self.faults.iter().find(|c| c.api() == api).cloned()
     }
 
     /// The bound address of `api`, if it runs.
@@ -390,6 +404,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         links: crate::link::Links::new(),
         control: None,
         overflow,
+        faults: Vec::new(),
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -404,9 +419,30 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             addr,
             tls: tls.is_some(),
             overflow,
+            hooks: crate::faults::Hooks::new(),
         };
         let started = start_api(api, &ctx, &opts.scenario);
         running.tasks.extend(started.tasks);
+        let startup: Vec<crate::faults::Fault> = on_connect(api, &opts.scenario)
+            .iter()
+            .cloned()
+            .chain(
+                opts.faults
+                    .iter()
+                    .filter(|(a, _)| *a == api)
+                    .map(|(_, f)| f.clone()),
+            )
+            .collect();
+        let (restart_tx, restart_rx) = tokio::sync::mpsc::channel(1);
+        let control = crate::faults::FaultControl::new(
+            api,
+            running.links.clone(),
+            ctx.hooks.clone(),
+            restart_tx,
+            &startup,
+        )
+        .map_err(ServeError::Fault)?;
+        running.faults.push(control.clone());
         let router = crate::link::wrap(started.router, running.links.clone(), api);
         let router = match &opts.judge {
             Some(settings) => {
@@ -416,12 +452,16 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             }
             None => router,
         };
-        running.servers.push(crate::tls::spawn_server(
+        // Admin routes last: outside the API's own layers (Mosaic's connection cap).
+        let router = crate::faults::admin::wrap(router, control);
+        running.servers.push(tokio::spawn(serve_restartable(
+            api,
             listener,
             router,
             tls.clone(),
             signal.clone(),
-        ));
+            restart_rx,
+        )));
         running.apis.push(RunningApi {
             api,
             addr,
@@ -463,6 +503,88 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         tracing::info!(%addr, "control page listening");
     }
     Ok(running)
+}
+
+/// The faults `api`'s scenario section gives every client as it connects.
+fn on_connect(api: Api, scenario: &Scenario) -> &[crate::faults::Fault] {
+    match api {
+        Api::Molecule => &scenario.molecule.faults.on_connect,
+        Api::Valtronics => &scenario.valtronics.faults.on_connect,
+        Api::Webmacs => &scenario.webmacs.faults.on_connect,
+        Api::Mosaic => &scenario.mosaic.faults.on_connect,
+        Api::Robot => &scenario.robot.faults.on_connect,
+    }
+}
+
+/// How long a restarted port waits between two attempts to bind again.
+const REBIND_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Attempts to bind a restarted port again before giving up.
+const REBIND_ATTEMPTS: u32 = 50;
+
+/// Serves `api` until shutdown; a `restart` fault (a delay on `restarts`) closes the
+/// listener, waits, and binds the same address again.
+async fn serve_restartable(
+    api: Api,
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: shutdown::Shutdown,
+    mut restarts: tokio::sync::mpsc::Receiver<std::time::Duration>,
+) {
+    let mut listener = Some(listener);
+    loop {
+        let Some(bound) = listener.take() else {
+            return;
+        };
+        let addr = bound.local_addr().ok();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut global = shutdown.clone();
+        let server = tokio::spawn(crate::tls::serve_until(
+            bound,
+            router.clone(),
+            tls.clone(),
+            async move {
+                tokio::select! {
+                    () = global.wait() => {}
+                    _ = stop_rx => {}
+                }
+            },
+        ));
+        let delay = tokio::select! {
+            delay = restarts.recv() => delay,
+            () = shutdown.wait() => None,
+        };
+        let Some(delay) = delay else {
+            let _ = server.await;
+            return;
+        };
+        let _ = stop_tx.send(());
+        let _ = server.await;
+        let Some(addr) = addr else {
+            tracing::error!(api = api.name(), "restart: the listener had no address");
+            return;
+        };
+        tracing::info!(api = api.name(), %addr, ?delay, "restart: port closed");
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.wait() => return,
+        }
+        for attempt in 1..=REBIND_ATTEMPTS {
+            match TcpListener::bind(addr).await {
+                Ok(again) => {
+                    listener = Some(again);
+                    break;
+                }
+                Err(err) if attempt == REBIND_ATTEMPTS => {
+                    tracing::error!(api = api.name(), %addr, %err, "restart: cannot bind the port again");
+                }
+                Err(_) => tokio::time::sleep(REBIND_RETRY).await,
+            }
+        }
+        // Restarts asked for while the port was closed are done by this one.
+        while restarts.try_recv().is_ok() {}
+        tracing::info!(api = api.name(), %addr, "restart: port accepting again");
+    }
 }
 
 fn start_api(api: Api, ctx: &Context, scenario: &Scenario) -> Started {
