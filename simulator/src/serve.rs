@@ -486,6 +486,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
                 .map(|b| (b.api, format!("{} (breaks {})", b.name, b.rule)))
                 .collect(),
             links: running.links.clone(),
+            faults: running.faults.clone(),
             policy: Some(format!("{}: {}", overflow.name(), overflow.describe())),
             forward,
             shutdown: signal.clone(),

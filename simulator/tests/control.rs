@@ -167,8 +167,10 @@ async fn the_state_lists_every_simulator_and_a_client_with_its_auth_and_subscrip
     assert_eq!(client["dropped"], 0);
     assert!(client["in_per_s"].is_number() && client["out_per_s"].is_number());
     assert!(
-        state.get("policy").is_none(),
-        "no policy is configured: {state}"
+        state["policy"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("drop-oldest")),
+        "the default slow-consumer policy: {state}"
     );
     drop(ws);
     running.shutdown().await;
@@ -298,6 +300,11 @@ async fn fault_requests_are_checked_forwarded_and_their_errors_reported() {
         "{answer}"
     );
 
+    // A fault this API does not have: the simulator's 400 comes back.
+    let (status, answer) = post(json!({"api": "robot", "fault": "revoke-token"}).to_string()).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["error"].is_string(), "{answer}");
+
     // A client id that does not exist: the simulator's answer comes back as an error.
     let (status, answer) =
         post(json!({"api": "robot", "fault": "disconnect", "client": 999_999}).to_string()).await;
@@ -330,4 +337,73 @@ async fn an_unreachable_simulator_is_a_bad_gateway_with_a_reason() {
         error.contains("mosaic") && error.contains(&closed.to_string()),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_fault_posted_to_the_page_reaches_the_client_and_a_lasting_one_is_listed() {
+    let (running, control) = start().await;
+    let robot = running.addr(Api::Robot).unwrap();
+    let mut ws = robot_client(robot, "arm").await;
+    let first = state(control).await;
+    let sim = simulator(&first, "robot");
+    let names: Vec<&str> = sim["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"close") && names.contains(&"latency"),
+        "{names:?}"
+    );
+    let id = sim["clients"][0]["id"].as_u64().unwrap();
+
+    let post = |body: Value| async move {
+        let (status, _, answer) = support::http(
+            control,
+            "POST",
+            "/api/faults",
+            "Content-Type: application/json\r\n",
+            &body.to_string(),
+        )
+        .await;
+        (status, serde_json::from_str::<Value>(&answer).unwrap())
+    };
+    // A lasting fault on every client is listed as in effect, and clears.
+    let (status, answer) = post(json!({"api": "robot", "fault": "latency=1ms"})).await;
+    assert_eq!(status, 200, "{answer}");
+    let listed = state(control).await;
+    assert_eq!(
+        simulator(&listed, "robot")["active"],
+        json!([{"fault": "latency=1ms", "client": null}])
+    );
+    let (status, _, answer) = support::http(
+        control,
+        "DELETE",
+        "/api/faults",
+        "Content-Type: application/json\r\n",
+        r#"{"api": "robot"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        simulator(&state(control).await, "robot")["active"],
+        json!([])
+    );
+
+    // A close with a chosen code reaches the client.
+    let (status, answer) =
+        post(json!({"api": "robot", "fault": "close=4100:from the page", "client": id})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["clients"], json!([id]));
+    for _ in 0..MAX_FRAMES {
+        if let Message::Close(frame) = next(&mut ws).await {
+            let frame = frame.expect("a close code");
+            assert_eq!(u16::from(frame.code), 4100);
+            assert_eq!(frame.reason.as_str(), "from the page");
+            running.shutdown().await;
+            return;
+        }
+    }
+    panic!("no close frame");
 }

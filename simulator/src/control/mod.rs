@@ -64,6 +64,7 @@ pub struct Control {
     breaks: Vec<(Api, String)>,
     links: Arc<Links>,
     policy: Option<String>,
+    faults: Vec<Arc<crate::faults::FaultControl>>,
     forward: forward::Forwarder,
     rates: state::Rates,
     changed: Notify,
@@ -83,6 +84,8 @@ pub struct ControlSetup {
     pub links: Arc<Links>,
     /// The slow-consumer policy in words, when one is configured.
     pub policy: Option<String>,
+    /// The fault control of each API (its catalog and the lasting faults in effect).
+    pub faults: Vec<Arc<crate::faults::FaultControl>>,
     /// How to reach the simulators' admin API (plain HTTP, or HTTPS trusting these roots).
     pub forward: forward::Forwarder,
     /// Ends the live WebSockets.
@@ -98,6 +101,7 @@ impl Control {
             breaks: setup.breaks,
             links: setup.links,
             policy: setup.policy,
+            faults: setup.faults,
             forward: setup.forward,
             rates: state::Rates::default(),
             changed: Notify::new(),

@@ -51,10 +51,23 @@ pub struct Simulator {
     pub notes: Vec<String>,
     /// Broken profiles in effect on it.
     pub breaks: Vec<String>,
+    /// The faults it takes (the admin API's catalog).
+    pub faults: Vec<crate::faults::CatalogEntry>,
+    /// The lasting faults in effect.
+    pub active: Vec<ActiveFault>,
     /// Its live clients, by id.
     pub clients: Vec<Client>,
     /// Its latest sampled outbound data frames, oldest first.
     pub preview: Vec<PreviewFrame>,
+}
+
+/// A lasting fault in effect.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActiveFault {
+    /// Its spec (`latency=250ms`).
+    pub fault: String,
+    /// The connection it acts on; `None`: every client of the API.
+    pub client: Option<LinkId>,
 }
 
 /// One live client: the registry's view plus its message rates.
@@ -116,6 +129,17 @@ impl Control {
                         .iter()
                         .filter(|(a, _)| *a == api)
                         .map(|(_, b)| b.clone())
+                        .collect(),
+                    faults: crate::faults::catalog(api),
+                    active: self
+                        .faults
+                        .iter()
+                        .filter(|control| control.api() == api)
+                        .flat_map(|control| control.active())
+                        .map(|(fault, client)| ActiveFault {
+                            fault: fault.to_string(),
+                            client,
+                        })
                         .collect(),
                     clients: rated
                         .iter()

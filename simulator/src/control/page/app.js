@@ -50,8 +50,19 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+// The faults the simulator's catalog lists (the built-in list when it sends none).
+const catalogs = new Map();
+
 function faultsFor(api, perClient) {
-  return FAULTS.filter((f) => (!f.apis || f.apis.includes(api)) && !(perClient && f.server));
+  const catalog = catalogs.get(api);
+  return FAULTS.filter((f) => (catalog ? catalog.has(f.name) : !f.apis || f.apis.includes(api)) &&
+    !(perClient && f.server));
+}
+
+function describe(api, fault) {
+  const catalog = catalogs.get(api);
+  const entry = catalog && catalog.get(fault.name);
+  return entry ? `${entry.usage}: ${entry.description}` : fault.title;
 }
 
 function params(api) {
@@ -97,7 +108,7 @@ function faultButtons(api, client) {
   const box = el("div", { class: "faults" });
   for (const fault of faultsFor(api, client !== null)) {
     const button = el("button", {
-      type: "button", title: fault.title,
+      type: "button", title: describe(api, fault),
       "data-fault": fault.name, "data-api": api, "data-client": client === null ? "all" : String(client),
     }, fault.name);
     button.addEventListener("click", () => sendFault(api, fault, client));
@@ -126,6 +137,9 @@ function paramForm(api) {
 
 function createSim(data) {
   const api = data.api;
+  if (Array.isArray(data.faults) && data.faults.length) {
+    catalogs.set(api, new Map(data.faults.map((entry) => [entry.name, entry])));
+  }
   const sim = {
     api,
     addr: el("span", { class: "addr" }),
@@ -134,6 +148,7 @@ function createSim(data) {
     noClients: el("p", { class: "empty" }, "no client connected"),
     preview: el("ol", { class: "preview" }),
     result: el("div", { class: "result", "data-result": api }),
+    active: el("p", { class: "active", "data-active": api }),
     rows: new Map(),
   };
   const clear = el("button", { type: "button", class: "clear", "data-clear": api, title: "clear every lasting fault of this simulator" }, "clear faults");
@@ -146,7 +161,7 @@ function createSim(data) {
     sim.info,
     el("h3", {}, "clients"), table, sim.noClients,
     el("h3", {}, "faults for every client of " + api),
-    paramForm(api), faultButtons(api, null), clear, sim.result,
+    paramForm(api), faultButtons(api, null), clear, sim.result, sim.active,
     el("h3", {}, "latest data (sampled)"), sim.preview);
   main.append(sim.root);
   sims.set(api, sim);
@@ -231,6 +246,8 @@ function render(state) {
     renderInfo(sim, data);
     renderClients(sim, data.clients);
     renderPreview(sim, data.preview);
+    const active = (data.active || []).map((a) => `${a.fault} on ${a.client === null ? "every client" : `client ${a.client}`}`);
+    sim.active.textContent = active.length ? `in effect: ${active.join("; ")}` : "no lasting fault in effect";
   }
   const clients = state.simulators.reduce((n, s) => n + s.clients.length, 0);
   document.getElementById("summary").textContent =
