@@ -252,7 +252,7 @@ async fn apply(
     };
     let running = match target(&control, &request.api) {
         Ok(running) => running,
-        Err(response) => return response,
+        Err((status, message)) => return error(status, message),
     };
     let mut admin = json!({ "fault": request.fault });
     if let Some(client) = request.client {
@@ -281,7 +281,7 @@ async fn clear(
     };
     let running = match target(&control, &request.api) {
         Ok(running) => running,
-        Err(response) => return response,
+        Err((status, message)) => return error(status, message),
     };
     let answer = control.forward.send(running, Method::DELETE, None).await;
     control.changed.notify_waiters();
@@ -289,12 +289,12 @@ async fn clear(
 }
 
 /// The running simulator named `api`, or the error response.
-fn target<'a>(control: &'a Control, api: &str) -> Result<&'a RunningApi, Response> {
+fn target<'a>(control: &'a Control, api: &str) -> Result<&'a RunningApi, (StatusCode, String)> {
     let api: Api = api
         .parse()
-        .map_err(|message: String| error(StatusCode::BAD_REQUEST, message))?;
+        .map_err(|message: String| (StatusCode::BAD_REQUEST, message))?;
     control.api(api).ok_or_else(|| {
-        error(
+        (
             StatusCode::NOT_FOUND,
             format!("the {api} simulator is not running in this telewire serve"),
         )
