@@ -407,3 +407,32 @@ async fn a_fault_posted_to_the_page_reaches_the_client_and_a_lasting_one_is_list
     }
     panic!("no close frame");
 }
+
+#[tokio::test]
+async fn with_tls_faults_are_forwarded_over_https() {
+    // No certificate given: one is generated, and the control page trusts it.
+    let opts = ServeOptions {
+        tls: Some(telewire_simulator::tls::TlsSettings::default()),
+        ..ServeOptions::ephemeral()
+    };
+    let running = serve::start(&[Api::Valtronics], opts).await.unwrap();
+    let control = running.control.unwrap();
+    let state = state(control).await;
+    let sim = simulator(&state, "valtronics");
+    assert!(
+        sim["ws_urls"][0].as_str().unwrap().starts_with("wss://"),
+        "{sim}"
+    );
+    let (status, _, answer) = support::http(
+        control,
+        "POST",
+        "/api/faults",
+        "Content-Type: application/json\r\n",
+        &json!({"api": "valtronics", "fault": "stall", "client": 424_242}).to_string(),
+    )
+    .await;
+    // The simulator's own 404 (unknown client), not a gateway error.
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer.contains("424242"), "{answer}");
+    running.shutdown().await;
+}
