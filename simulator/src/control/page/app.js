@@ -159,7 +159,7 @@ function createSim(data) {
   sim.root = el("section", { class: "sim", "data-api": api },
     el("div", { class: "sim-head" }, el("h2", {}, api), sim.addr),
     sim.info,
-    el("h3", {}, "clients"), table, sim.noClients,
+    el("h3", {}, "clients"), el("div", { class: "table-wrap" }, table), sim.noClients,
     el("h3", {}, "faults for every client of " + api),
     paramForm(api), faultButtons(api, null), clear, sim.result, sim.active,
     el("h3", {}, "latest data (sampled)"), sim.preview);
@@ -271,4 +271,6 @@ function connect() {
   };
 }
 
+// The first paint does not wait for the socket.
+fetch("/api/state").then((r) => r.json()).then((state) => { if (!sims.size) render(state); }).catch(() => {});
 connect();
