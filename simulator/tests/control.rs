@@ -267,6 +267,16 @@ async fn the_page_and_its_assets_are_served() {
         assert!(head.contains(kind), "{head}");
         assert!(!body.is_empty());
     }
+    // A page of another site cannot read the state (or open the live socket).
+    let (status, _, body) = support::http(
+        control,
+        "GET",
+        "/api/state",
+        "Origin: https://elsewhere.example\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
     running.shutdown().await;
 }
 

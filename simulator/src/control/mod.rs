@@ -142,8 +142,20 @@ pub fn router(control: Arc<Control>) -> Router {
 /// Why a request to the control page is refused, if it is.
 ///
 /// The peer must be this host, and the `Host` header (when present) must name it too, so
-/// that a web page elsewhere cannot reach the page through a rebound DNS name.
-pub fn refusal(peer: IpAddr, host: Option<&str>) -> Option<&'static str> {
+/// that a web page elsewhere cannot reach the page through a rebound DNS name. A request a
+/// browser sends on behalf of a page (`Origin`) must come from a page of this host too: a
+/// page elsewhere could otherwise open the live WebSocket, which no CORS rule guards.
+pub fn refusal(peer: IpAddr, host: Option<&str>, origin: Option<&str>) -> Option<&'static str> {
+    if let Some(origin) = origin {
+        let authority = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or_default());
+        if !authority.is_some_and(is_local_host) {
+            return Some(
+                "the control page answers only its own pages: open it at http://127.0.0.1:<port>/\n",
+            );
+        }
+    }
     if !is_loopback(peer) {
         return Some(
             "the control page answers loopback clients only: open it on the host that runs telewire serve\n",
@@ -182,7 +194,11 @@ async fn guard(request: Request, next: Next) -> Response {
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok());
-    if let Some(reason) = refusal(peer.ip(), host) {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if let Some(reason) = refusal(peer.ip(), host, origin) {
         return (StatusCode::FORBIDDEN, reason).into_response();
     }
     next.run(request).await
@@ -350,7 +366,7 @@ mod tests {
     fn only_this_host_is_answered() {
         for ip in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
             assert_eq!(
-                refusal(ip.parse().unwrap(), Some("127.0.0.1:9100")),
+                refusal(ip.parse().unwrap(), Some("127.0.0.1:9100"), None),
                 None,
                 "{ip}"
             );
@@ -362,7 +378,7 @@ mod tests {
             "::ffff:10.0.0.1",
             "fe80::1",
         ] {
-            let reason = refusal(ip.parse().unwrap(), Some("127.0.0.1:9100"));
+            let reason = refusal(ip.parse().unwrap(), Some("127.0.0.1:9100"), None);
             assert!(reason.is_some_and(|r| r.contains("loopback")), "{ip}");
         }
     }
@@ -377,17 +393,39 @@ mod tests {
             "[::1]:9100",
             "127.0.0.1:1",
         ] {
-            assert_eq!(refusal(me, Some(host)), None, "{host}");
+            assert_eq!(refusal(me, Some(host), None), None, "{host}");
         }
-        assert_eq!(refusal(me, None), None);
+        assert_eq!(refusal(me, None, None), None);
         for host in [
             "evil.example:9100",
             "10.0.0.1:9100",
             "[fe80::1]:9100",
             "localhost.evil",
         ] {
-            let reason = refusal(me, Some(host));
+            let reason = refusal(me, Some(host), None);
             assert!(reason.is_some_and(|r| r.contains("Host")), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_page_of_another_origin_is_refused() {
+        let me: IpAddr = "127.0.0.1".parse().unwrap();
+        let host = Some("127.0.0.1:9100");
+        for origin in [
+            "http://127.0.0.1:9100",
+            "http://localhost:5173",
+            "https://[::1]:8443",
+        ] {
+            assert_eq!(refusal(me, host, Some(origin)), None, "{origin}");
+        }
+        for origin in [
+            "https://evil.example",
+            "null",
+            "http://10.0.0.1:9100",
+            "127.0.0.1",
+        ] {
+            let reason = refusal(me, host, Some(origin));
+            assert!(reason.is_some_and(|r| r.contains("own pages")), "{origin}");
         }
     }
 }
