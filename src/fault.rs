@@ -145,10 +145,13 @@ fn listing(api: Api, faults: &Value, clients: &Value) -> String {
         ));
     }
     let active = faults["active"].as_array().cloned().unwrap_or_default();
-    out.push_str(&format!(
-        "in effect: {}\n",
-        if active.is_empty() { "none" } else { "" }
-    ));
+    out.push_str(if active.is_empty() {
+        "in effect: none
+"
+    } else {
+        "in effect:
+"
+    });
     for entry in &active {
         let client = match entry["client"].as_u64() {
             Some(id) => format!("client {id}"),
@@ -160,14 +163,11 @@ fn listing(api: Api, faults: &Value, clients: &Value) -> String {
         ));
     }
     let clients = clients["clients"].as_array().cloned().unwrap_or_default();
-    out.push_str(&format!(
-        "clients: {}",
-        if clients.is_empty() {
-            "none connected"
-        } else {
-            ""
-        }
-    ));
+    out.push_str(if clients.is_empty() {
+        "clients: none connected"
+    } else {
+        "clients (id, address, path, authentication):"
+    });
     for client in &clients {
         out.push_str(&format!(
             "\n  {:>4}  {}  {}  {}",

@@ -294,6 +294,29 @@ impl Running {
             for note in &r.info.notes {
                 let _ = writeln!(out, "  note   {note}");
             }
+            let scheme = if r.info.ws_urls.iter().any(|u| u.starts_with("wss")) {
+                "https"
+            } else {
+                "http"
+            };
+            let _ = writeln!(
+                out,
+                "  admin  {scheme}://{}{} (loopback only; `telewire fault {}` from another terminal)",
+                r.addr,
+                crate::faults::admin::FAULTS_PATH,
+                r.api.name()
+            );
+            if let Some(control) = self.fault_control(r.api) {
+                for fault in control.on_connect() {
+                    let _ = writeln!(out, "  fault  {fault} (each client as it connects)");
+                }
+                for (fault, _) in control.active() {
+                    let _ = writeln!(
+                        out,
+                        "  fault  {fault} (every client as it connects, until cleared)"
+                    );
+                }
+            }
             for b in self.breaks.iter().filter(|b| b.api == r.api) {
                 let _ = writeln!(out, "  BROKEN {} (breaks {})", b.name, b.rule);
             }

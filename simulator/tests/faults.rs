@@ -676,3 +676,127 @@ async fn startup_faults_from_options_and_scenario_reach_each_client_as_it_connec
     assert_eq!(end(&mut ws).await, Some((4003, "startup".to_owned())));
     running.shutdown().await;
 }
+
+async fn json_token(addr: SocketAddr, path: &str, body: &str, field: &str) -> String {
+    let (status, _, reply) = support::http(
+        addr,
+        "POST",
+        path,
+        "Content-Type: application/json\r\n",
+        body,
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    serde_json::from_str::<Value>(&reply).unwrap()[field]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The document's Molecule handshake for the demo gateway.
+fn molecule_handshake(token: &str) -> Vec<u8> {
+    let mut buf = vec![0x01, 0x02];
+    for part in ["demo-gateway", token] {
+        let len = u16::try_from(part.len()).unwrap();
+        buf.extend_from_slice(&len.to_be_bytes());
+        buf.extend_from_slice(part.as_bytes());
+    }
+    buf.extend_from_slice(&[0x01, 0x04]);
+    buf
+}
+
+#[tokio::test]
+async fn token_expiry_leaves_live_sessions_where_the_document_checks_only_at_connect() {
+    let running = start(&[Api::Molecule, Api::Valtronics, Api::Mosaic]).await;
+    // Molecule: the live relay goes on; a new handshake with the old token gets status 0
+    // and close 1008.
+    let molecule = running.addr(Api::Molecule).unwrap();
+    let (status, _, body) = support::http(
+        molecule,
+        "POST",
+        "/connect/token",
+        "Content-Type: application/x-www-form-urlencoded\r\n",
+        "username=demo&password=demo&client_id=molecule-api&grant_type=password",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = serde_json::from_str::<Value>(&body).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut live = connect(format!("ws://{molecule}/ws")).await;
+    live.send(Message::Binary(molecule_handshake(&token).into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_frame(&mut live).await,
+        Message::Binary(vec![2, 1, 4].into())
+    );
+    fault(molecule, "token-expiry", None).await;
+    let mut late = connect(format!("ws://{molecule}/ws")).await;
+    late.send(Message::Binary(molecule_handshake(&token).into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_frame(&mut late).await,
+        Message::Binary(vec![2, 0, 4].into())
+    );
+    assert_eq!(end(&mut late).await.map(|(code, _)| code), Some(1008));
+    let live_id = id_of(molecule, &live).await;
+    fault(molecule, "malformed=wrong-type", Some(live_id)).await;
+    assert!(
+        matches!(next_frame(&mut live).await, Message::Binary(b) if b[0] == 0xEE),
+        "the live relay still takes frames"
+    );
+
+    // Valtronics: a new `auth` with the old token is answered invalid_token.
+    let valtronics = running.addr(Api::Valtronics).unwrap();
+    let token = json_token(
+        valtronics,
+        "/api/v1/auth/login",
+        r#"{"username":"demo","password":"demo"}"#,
+        "access_token",
+    )
+    .await;
+    fault(valtronics, "token-expiry", None).await;
+    let mut ws = connect(format!("ws://{valtronics}/ws")).await;
+    send(&mut ws, json!({"type": "auth", "token": token})).await;
+    let reply = next_json(&mut ws).await;
+    assert_eq!(
+        (
+            reply["type"].as_str(),
+            reply["success"].as_bool(),
+            reply["error"].as_str()
+        ),
+        (Some("auth_response"), Some(false), Some("invalid_token")),
+        "{reply}"
+    );
+
+    // Mosaic: the live session goes on (keepalives refresh it past its token), a new
+    // session with the old token is refused.
+    let mosaic = running.addr(Api::Mosaic).unwrap();
+    let token = json_token(
+        mosaic,
+        "/authenticate",
+        r#"{"username":"demo","password":"demo"}"#,
+        "token",
+    )
+    .await;
+    let mut live = connect(format!("ws://{mosaic}/query")).await;
+    let key = keepalive(&mut live, &token).await;
+    fault(mosaic, "token-expiry", None).await;
+    assert_eq!(
+        keepalive(&mut live, &token).await,
+        key,
+        "the session lives on"
+    );
+    let mut late = connect(format!("ws://{mosaic}/query")).await;
+    send(
+        &mut late,
+        json!({"request": "system", "id": 1, "token": token}),
+    )
+    .await;
+    let reply = next_json(&mut late).await;
+    assert_eq!(reply["error"], "token_expired", "{reply}");
+    running.shutdown().await;
+}

@@ -107,6 +107,8 @@ pub struct Applied {
 struct Board {
     /// Startup one-shot faults: every new connection gets them.
     startup: Vec<Command>,
+    /// The same, as faults (for the table).
+    startup_faults: Vec<Fault>,
     /// Lasting faults in effect: the fault and its connection (`None`: every client).
     active: Vec<(Fault, Option<LinkId>)>,
 }
@@ -151,6 +153,7 @@ impl FaultControl {
                 board.active.push((fault.clone(), None));
             } else if let Some(command) = one_shot(api, fault) {
                 board.startup.push(command);
+                board.startup_faults.push(fault.clone());
             }
         }
         let control = Arc::new(Self {
@@ -187,6 +190,11 @@ impl FaultControl {
         );
         drop(board);
         self.links.set_joining(self.api, commands);
+    }
+
+    /// The one-shot faults every client gets as it connects (`--fault`, scenario).
+    pub fn on_connect(&self) -> Vec<Fault> {
+        self.board().startup_faults.clone()
     }
 
     /// The lasting faults in effect, on connections that still live.
