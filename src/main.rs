@@ -118,17 +118,24 @@ struct ServeArgs {
     /// GET /_telewire/verdicts (loopback only).
     #[arg(long)]
     judge: bool,
-    /// Give every client of an API a fault as it connects (repeatable), as <api>:<fault>,
-    /// for example webmacs:latency=200ms or robot:drop=0.1; `telewire fault` changes them
-    /// at runtime.
-    #[arg(long = "fault", value_name = "API:FAULT")]
-    faults: Vec<String>,
+    /// Port of the control page (http://127.0.0.1:PORT/: clients, live data, fault buttons);
+    /// always on loopback. 0 picks a free port. Default 9100, or a free port with --port 0.
+    #[arg(long, value_name = "PORT")]
+    control_port: Option<u16>,
+    /// Do not serve the control page.
+    #[arg(long, conflicts_with = "control_port")]
+    no_control: bool,
     /// What happens when a client reads too slowly and its outbound queue fills:
     /// drop-oldest (drop the oldest queued message and count it; the default),
     /// close-1008 or close-1011 (close the connection with that code). Overrides the
     /// scenario's `slow_consumer`.
     #[arg(long, value_name = "POLICY")]
     slow_consumer: Option<telewire_simulator::hub::Overflow>,
+    /// Give every client of an API a fault as it connects (repeatable), as <api>:<fault>,
+    /// for example webmacs:latency=200ms or robot:drop=0.1; `telewire fault` changes them
+    /// at runtime.
+    #[arg(long = "fault", value_name = "API:FAULT")]
+    faults: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -241,8 +248,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 print: true,
                 ..Default::default()
             }),
-        faults: Vec::new(),
+        control: (!args.no_control).then(|| {
+            args.control_port.unwrap_or(match args.port {
+                Some(0) => 0,
+                _ => telewire_simulator::control::DEFAULT_PORT,
+            })
+        }),
         slow_consumer: args.slow_consumer,
+        faults: Vec::new(),
     };
     for text in &args.faults {
         let (api, fault) = telewire_simulator::faults::parse_targeted(text)?;

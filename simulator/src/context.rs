@@ -55,10 +55,10 @@ pub struct Context {
     pub addr: SocketAddr,
     /// Whether the listener serves TLS (`wss://`, `https://`).
     pub tls: bool,
-    /// Where the API leaves what its faults act on (token authority, controller restart).
-    pub hooks: Arc<crate::faults::Hooks>,
     /// What a connection's full outbound queue does (`--slow-consumer`).
     pub overflow: crate::hub::Overflow,
+    /// Where the API leaves what its faults act on (token authority, controller restart).
+    pub hooks: Arc<crate::faults::Hooks>,
 }
 
 impl Context {

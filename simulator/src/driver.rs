@@ -433,6 +433,7 @@ where
         watch.outbound(clock.now(), &frame);
         if let Some(state) = state {
             state.count_out(frame_len(&frame));
+            state.sampled(&frame);
         }
         tx.feed(to_message(frame)).await.map_err(|_| ())?;
         wrote = true;

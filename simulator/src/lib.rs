@@ -9,6 +9,7 @@
 pub mod breaks;
 pub mod clock;
 pub mod context;
+pub mod control;
 pub mod cors;
 pub mod driver;
 pub mod faults;

@@ -29,6 +29,8 @@ use telewire_protocols::session::SessionView;
 use tokio::sync::Notify;
 use tokio::sync::mpsc;
 
+use crate::control::preview::Preview;
+use crate::control::preview::Previews;
 use crate::serve::Api;
 
 /// A connection's id, unique across every API of one `telewire serve`.
@@ -77,6 +79,7 @@ pub enum SendError {
 pub struct Links {
     next_id: AtomicU64,
     links: Mutex<BTreeMap<LinkId, Registered>>,
+    previews: Previews,
     joining: Mutex<BTreeMap<Api, Vec<Command>>>,
 }
 
@@ -101,6 +104,7 @@ pub struct LinkState {
     bytes_out: AtomicU64,
     dropped: AtomicU64,
     view: Mutex<SessionView>,
+    preview: Arc<Preview>,
     /// A close the connection must make at once, even while a write is blocked (a
     /// slow-consumer policy that closes).
     urgent: OnceLock<Close>,
@@ -142,8 +146,14 @@ impl Links {
         Arc::new(Self {
             next_id: AtomicU64::new(1),
             links: Mutex::new(BTreeMap::new()),
+            previews: Previews::default(),
             joining: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// The sampled outbound data frames of every API (the control page's preview).
+    pub fn previews(&self) -> &Previews {
+        &self.previews
     }
 
     /// Every new connection of `api` starts with `commands` queued (startup faults, and
@@ -244,6 +254,7 @@ impl Links {
             bytes_out: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             view: Mutex::new(SessionView::default()),
+            preview: self.previews.of(ticket.api).clone(),
             urgent: OnceLock::new(),
             urgent_set: Notify::new(),
         });
@@ -293,6 +304,12 @@ impl LinkState {
     pub fn count_out(&self, len: usize) {
         self.frames_out.fetch_add(1, Ordering::Relaxed);
         self.bytes_out.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    /// Offers a frame written to the client to its API's preview (one atomic load while
+    /// nobody watches the control page).
+    pub fn sampled(&self, frame: &Outbound) {
+        self.preview.offer(self.id, frame);
     }
 
     /// `n` frames meant for the client were dropped.
@@ -434,7 +451,8 @@ pub fn wrap(router: axum::Router, links: Arc<Links>, api: Api) -> axum::Router {
     router.layer(axum::middleware::from_fn_with_state((links, api), observe))
 }
 
-fn unix_ms() -> u64 {
+/// The wall clock in Unix milliseconds (0 before 1970).
+pub(crate) fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

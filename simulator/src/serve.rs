@@ -106,12 +106,15 @@ pub struct ServeOptions {
     pub tls: Option<crate::tls::TlsSettings>,
     /// Judge mode: check every client against its API's client rules (`--judge`).
     pub judge: Option<crate::judge::JudgeSettings>,
-    /// Faults every client of an API gets as it connects (`--fault <api>:<spec>`), beside
-    /// the scenario's `faults` lists.
-    pub faults: Vec<(Api, crate::faults::Fault)>,
+    /// Serve the control page on this loopback port (`Some(0)`: an ephemeral one; `None`:
+    /// no control page). `telewire serve` uses 9100 unless `--no-control`.
+    pub control: Option<u16>,
     /// What a connection's full outbound queue does (`--slow-consumer`); `None` takes the
     /// scenario's, else drop-oldest.
     pub slow_consumer: Option<crate::hub::Overflow>,
+    /// Faults every client of an API gets as it connects (`--fault <api>:<spec>`), beside
+    /// the scenario's `faults` lists.
+    pub faults: Vec<(Api, crate::faults::Fault)>,
 }
 
 impl Default for ServeOptions {
@@ -125,17 +128,20 @@ impl Default for ServeOptions {
             scenario: Scenario::embedded_default(),
             tls: None,
             judge: None,
-            faults: Vec::new(),
+            control: None,
             slow_consumer: None,
+            faults: Vec::new(),
         }
     }
 }
 
 impl ServeOptions {
-    /// Options for tests: every API on an ephemeral loopback port, a fixed secret and seed.
+    /// Options for tests: every API and the control page on an ephemeral loopback port, a
+    /// fixed secret and seed.
     pub fn ephemeral() -> Self {
         Self {
             ports: Api::ALL.iter().map(|api| (*api, 0)).collect(),
+            control: Some(0),
             seed: Some(1),
             jwt_secret: Some("telewire-test-secret".into()),
             ..Self::default()
@@ -166,6 +172,16 @@ pub enum ServeError {
     Bind {
         /// Which API.
         api: Api,
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The control page's port is taken.
+    #[error(
+        "cannot listen on {addr} for the control page: {source}; pass --control-port to choose another port, or --no-control"
+    )]
+    ControlBind {
         /// The address.
         addr: SocketAddr,
         /// The OS error.
@@ -204,10 +220,12 @@ pub struct Running {
     pub judges: Vec<Arc<crate::judge::Judge>>,
     /// Every live WebSocket connection of every API, with its command queue.
     pub links: Arc<crate::link::Links>,
-    /// The fault control of each API (what its admin routes act through).
-    pub faults: Vec<Arc<crate::faults::FaultControl>>,
+    /// The control page's address, when it is served.
+    pub control: Option<SocketAddr>,
     /// What a connection's full outbound queue does.
     pub overflow: crate::hub::Overflow,
+    /// The fault control of each API (what its admin routes act through).
+    pub faults: Vec<Arc<crate::faults::FaultControl>>,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -316,6 +334,13 @@ impl Running {
                 );
             }
         }
+        if let Some(control) = self.control {
+            let _ = writeln!(
+                out,
+                "\n{:<11} http://{control}/  (clients, live data, fault buttons)",
+                "control"
+            );
+        }
         out.push_str("\nCtrl-C stops every server (clients get close 1001).\n");
         out
     }
@@ -356,7 +381,11 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         .unwrap_or_default();
     let (trigger, signal) = shutdown::channel();
     let clock = Clock::system();
-    let tls = match &opts.tls {
+    let tls_settings = match &opts.tls {
+        Some(settings) => Some(crate::tls::resolve(settings).map_err(ServeError::Tls)?),
+        None => None,
+    };
+    let tls = match &tls_settings {
         Some(settings) => Some(crate::tls::acceptor(settings).map_err(ServeError::Tls)?),
         None => None,
     };
@@ -377,6 +406,16 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         })?;
         listeners.push((*api, addr, listener));
     }
+    let control_listener =
+        match opts.control {
+            Some(port) => Some(crate::control::bind(port).await.map_err(|source| {
+                ServeError::ControlBind {
+                    addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+                    source,
+                }
+            })?),
+            None => None,
+        };
     let mut running = Running {
         apis: Vec::new(),
         seed,
@@ -386,8 +425,9 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             .collect(),
         judges: Vec::new(),
         links: crate::link::Links::new(),
-        faults: Vec::new(),
+        control: None,
         overflow,
+        faults: Vec::new(),
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -401,8 +441,8 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             jwt_secret: secret.clone(),
             addr,
             tls: tls.is_some(),
-            hooks: crate::faults::Hooks::new(),
             overflow,
+            hooks: crate::faults::Hooks::new(),
         };
         let started = start_api(api, &ctx, &opts.scenario);
         running.tasks.extend(started.tasks);
@@ -451,6 +491,40 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             info: started.info,
         });
         tracing::info!(api = api.name(), %addr, "simulator listening");
+    }
+    if let Some(listener) = control_listener {
+        let forward = match &tls_settings {
+            Some(settings) => crate::control::forward::Forwarder::tls(
+                crate::tls::chain(settings).map_err(ServeError::Tls)?,
+            )
+            .map_err(ServeError::Tls)?,
+            None => crate::control::forward::Forwarder::plain(),
+        };
+        let control = crate::control::Control::new(crate::control::ControlSetup {
+            apis: running.apis.clone(),
+            seed,
+            breaks: running
+                .breaks
+                .iter()
+                .map(|b| (b.api, format!("{} (breaks {})", b.name, b.rule)))
+                .collect(),
+            links: running.links.clone(),
+            faults: running.faults.clone(),
+            policy: Some(format!("{}: {}", overflow.name(), overflow.describe())),
+            forward,
+            shutdown: signal.clone(),
+        });
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServeError::ControlBind {
+                addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                source,
+            })?;
+        running
+            .servers
+            .push(crate::control::spawn(listener, control));
+        running.control = Some(addr);
+        tracing::info!(%addr, "control page listening");
     }
     Ok(running)
 }

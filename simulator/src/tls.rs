@@ -54,6 +54,31 @@ pub fn self_signed() -> Result<SelfSigned, String> {
     })
 }
 
+/// `settings` with a generated self-signed certificate filled in when none is given, so
+/// that the acceptor and a client that must trust it ([`chain`]) share one certificate.
+pub fn resolve(settings: &TlsSettings) -> Result<TlsSettings, String> {
+    if settings.pem.is_some() || settings.cert.is_some() {
+        return Ok(settings.clone());
+    }
+    Ok(TlsSettings {
+        pem: Some(self_signed()?),
+        ..settings.clone()
+    })
+}
+
+/// The certificate chain `settings` serves (`resolve` them first when none is given).
+pub fn chain(settings: &TlsSettings) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = match (&settings.pem, &settings.cert) {
+        (Some(pem), _) => pem.cert_pem.as_bytes().to_vec(),
+        (None, Some(cert)) => std::fs::read(cert)
+            .map_err(|e| format!("reading certificate {}: {e}", cert.display()))?,
+        (None, None) => return Err("no certificate is configured".into()),
+    };
+    CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("parsing the certificate PEM: {e}"))
+}
+
 /// The TLS acceptor for `settings`.
 pub fn acceptor(settings: &TlsSettings) -> Result<TlsAcceptor, String> {
     if let Some(pem) = &settings.pem {

@@ -326,8 +326,8 @@ mod tests {
             jwt_secret: Arc::from(&b"secret"[..]),
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
-            hooks: crate::faults::Hooks::new(),
             overflow: crate::hub::Overflow::default(),
+            hooks: crate::faults::Hooks::new(),
         }
     }
 
