@@ -24,7 +24,9 @@ use axum::response::Response;
 use serde::Serialize;
 use telewire_protocols::frame::Close;
 use telewire_protocols::frame::Outbound;
+use telewire_protocols::session::AuthView;
 use telewire_protocols::session::SessionView;
+use tokio::sync::broadcast;
 use tokio::sync::mpsc;
 
 use crate::serve::Api;
@@ -57,11 +59,25 @@ pub enum SendError {
     Full(LinkId),
 }
 
+/// Authentication notices a slow reader of [`Links::authenticated`] may fall behind by.
+const AUTH_NOTICES: usize = 1024;
+
 /// The live connections of every API of one `telewire serve`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Links {
     next_id: AtomicU64,
     links: Mutex<BTreeMap<LinkId, Registered>>,
+    auth: broadcast::Sender<LinkId>,
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Self {
+            next_id: AtomicU64::new(1),
+            links: Mutex::new(BTreeMap::new()),
+            auth: broadcast::channel(AUTH_NOTICES).0,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -85,6 +101,7 @@ pub struct LinkState {
     bytes_out: AtomicU64,
     dropped: AtomicU64,
     view: Mutex<SessionView>,
+    auth: broadcast::Sender<LinkId>,
 }
 
 /// One connection as the admin API and the control page show it.
@@ -119,10 +136,21 @@ pub struct LinkInfo {
 impl Links {
     /// An empty registry.
     pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            next_id: AtomicU64::new(1),
-            links: Mutex::new(BTreeMap::new()),
-        })
+        Arc::new(Self::default())
+    }
+
+    /// The id of every connection whose session becomes authenticated (or open, for an
+    /// API without authentication), as it does; replay starts serving it then.
+    pub fn authenticated(&self) -> broadcast::Receiver<LinkId> {
+        self.auth.subscribe()
+    }
+
+    /// The command queue of connection `id`, while it lives: [`mpsc::Sender::send`] waits
+    /// for room, so a producer that must keep every frame in order (replay) is held back
+    /// by a slow consumer instead of losing frames.
+    pub fn sender(&self, id: LinkId) -> Option<mpsc::Sender<Command>> {
+        let links = self.links.lock().ok()?;
+        links.get(&id).map(|r| r.commands.clone())
     }
 
     /// Every live connection (of `api`, when given), by id.
@@ -210,6 +238,7 @@ impl Links {
             bytes_out: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             view: Mutex::new(SessionView::default()),
+            auth: self.auth.clone(),
         });
         if let Ok(mut links) = self.links.lock() {
             links.insert(
@@ -269,8 +298,20 @@ impl LinkState {
         if let Ok(mut current) = self.view.lock()
             && *current != view
         {
+            let ready =
+                |auth: &AuthView| matches!(auth, AuthView::Authenticated(_) | AuthView::Open);
+            let became_ready = ready(&view.auth) && !ready(&current.auth);
             *current = view;
+            if became_ready {
+                // Nobody listening is fine: replay is off.
+                let _ = self.auth.send(self.id);
+            }
         }
+    }
+
+    /// The endpoint path it upgraded on.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// A snapshot for the admin API and the control page.

@@ -106,6 +106,8 @@ pub struct ServeOptions {
     pub tls: Option<crate::tls::TlsSettings>,
     /// Judge mode: check every client against its API's client rules (`--judge`).
     pub judge: Option<crate::judge::JudgeSettings>,
+    /// Replay mode (`--replay`): this recording replaces its API's live data.
+    pub replay: Option<crate::replay::Replay>,
 }
 
 impl Default for ServeOptions {
@@ -119,6 +121,7 @@ impl Default for ServeOptions {
             scenario: Scenario::embedded_default(),
             tls: None,
             judge: None,
+            replay: None,
         }
     }
 }
@@ -166,6 +169,11 @@ pub enum ServeError {
     /// The TLS certificate or key could not be loaded or generated.
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// The recording to replay is of an API that is not being served.
+    #[error(
+        "the recording is of the {0} API, which is not being served: serve it with `telewire serve {0} --replay FILE`"
+    )]
+    ReplayNotServed(Api),
 }
 
 /// One running API.
@@ -301,6 +309,11 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             format!("{:016x}{:016x}", prng::random_seed(), prng::random_seed()).as_bytes(),
         ),
     };
+    if let Some(replay) = &opts.replay
+        && !apis.contains(&replay.api)
+    {
+        return Err(ServeError::ReplayNotServed(replay.api));
+    }
     let (trigger, signal) = shutdown::channel();
     let clock = Clock::system();
     let tls = match &opts.tls {
@@ -348,7 +361,23 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             tls: tls.is_some(),
         };
         let started = start_api(api, &ctx, &opts.scenario);
-        running.tasks.extend(started.tasks);
+        match opts.replay.as_ref().filter(|r| r.api == api) {
+            // Replay mode: the recording replaces the simulated devices' data.
+            Some(replay) => {
+                for task in started.tasks {
+                    task.abort();
+                }
+                running
+                    .tasks
+                    .push(crate::replay::serve::spawn(running.links.clone(), replay));
+                tracing::info!(
+                    api = api.name(),
+                    frames = replay.recording.entries.len(),
+                    "replaying a recording instead of live data"
+                );
+            }
+            None => running.tasks.extend(started.tasks),
+        }
         let router = crate::link::wrap(started.router, running.links.clone(), api);
         let router = match &opts.judge {
             Some(settings) => {
