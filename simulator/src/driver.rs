@@ -99,8 +99,6 @@ where
     let mut link = watch.take_link().map(|ticket| ticket.register());
     let state = link.as_ref().map(|link| link.state().clone());
     let state = state.as_deref();
-    // A session authenticated by its upgrade request (a token in the URL) is so before
-    // any frame arrives.
     if let Some(state) = state {
         state.set_view(session.view());
     }

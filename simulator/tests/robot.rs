@@ -853,3 +853,18 @@ async fn a_message_beyond_the_transport_limit_ends_only_its_connection() {
     subscribe_synced(&mut other, "still-serving").await;
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_connection_list_shows_auth_and_subscriptions() {
+    let (running, addr) = start(quiet_options()).await;
+    let mut ws = client(addr).await;
+    subscribe_synced(&mut ws, "arm").await;
+    let listed = running.links.list(Some(Api::Robot));
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let link = &listed[0];
+    assert!(link.auth.starts_with("authenticated as "), "{link:?}");
+    assert!(link.subscriptions.iter().any(|t| t == "arm"), "{link:?}");
+    assert!(link.frames_in >= 3 && link.frames_out >= 1, "{link:?}");
+    drop(ws);
+    running.shutdown().await;
+}

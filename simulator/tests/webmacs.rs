@@ -890,7 +890,10 @@ async fn live_connections_are_listed_and_obey_commands() {
     assert_eq!(next_json(&mut second).await["type"], "connected");
     let listed = running.links.list(Some(Api::Webmacs));
     assert_eq!(listed.len(), 2, "{listed:?}");
-    assert!(listed.iter().all(|l| l.path == STREAM && l.frames_out >= 1));
+    assert!(listed.iter().all(|l| l.path == STREAM
+        && l.frames_out >= 1
+        && l.auth == "authenticated as demo@example.com"
+        && l.subscriptions == ["datapoints"]));
     let id_of = |ws: &Ws| {
         let MaybeTlsStream::Plain(tcp) = ws.get_ref() else {
             panic!("plain TCP")

@@ -408,6 +408,24 @@ impl ServerSession for MoleculeSession {
     fn is_closed(&self) -> bool {
         matches!(self.state, State::Closed)
     }
+
+    fn view(&self) -> crate::session::SessionView {
+        let auth = match &self.state {
+            State::AwaitingHandshake { .. } => crate::session::AuthView::Pending,
+            State::Authenticated {
+                gateway_id,
+                subject,
+                ..
+            } => {
+                crate::session::AuthView::Authenticated(format!("{subject} (gateway {gateway_id})"))
+            }
+            State::Closed => crate::session::AuthView::Unknown,
+        };
+        crate::session::SessionView {
+            auth,
+            subscriptions: Vec::new(),
+        }
+    }
 }
 
 impl std::fmt::Debug for MoleculeSession {

@@ -622,6 +622,27 @@ impl ServerSession for MosaicSession {
     fn is_closed(&self) -> bool {
         self.closed
     }
+
+    fn view(&self) -> crate::session::SessionView {
+        let auth = match (&self.lease, self.config.security) {
+            (Some(Lease::Live { principal, .. }), _) => {
+                crate::session::AuthView::Authenticated(principal.subject.clone())
+            }
+            (_, false) => crate::session::AuthView::Open,
+            // No token yet, or the session timed out: the next message needs a new token.
+            (_, true) => crate::session::AuthView::Pending,
+        };
+        let mut subscriptions: Vec<String> = self
+            .subscriptions
+            .values()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+        subscriptions.sort();
+        crate::session::SessionView {
+            auth,
+            subscriptions,
+        }
+    }
 }
 
 impl std::fmt::Debug for MosaicSession {

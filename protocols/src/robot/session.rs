@@ -360,4 +360,15 @@ impl ServerSession for RobotSession {
     fn is_closed(&self) -> bool {
         self.closed
     }
+
+    fn view(&self) -> crate::session::SessionView {
+        crate::session::SessionView {
+            // The token is checked when the socket opens.
+            auth: match &self.principal {
+                Some(p) => crate::session::AuthView::Authenticated(p.subject.clone()),
+                None => crate::session::AuthView::Refused,
+            },
+            subscriptions: self.subscriptions.iter().map(ToString::to_string).collect(),
+        }
+    }
 }

@@ -434,4 +434,18 @@ impl ServerSession for ValtronicsSession {
     fn is_closed(&self) -> bool {
         self.closed
     }
+
+    fn view(&self) -> crate::session::SessionView {
+        crate::session::SessionView {
+            auth: match &self.principal {
+                Some(p) => crate::session::AuthView::Authenticated(p.subject.clone()),
+                None => crate::session::AuthView::Pending,
+            },
+            subscriptions: self
+                .subscriptions
+                .keys()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        }
+    }
 }

@@ -131,4 +131,11 @@ impl ServerSession for ControllerSession {
     fn is_closed(&self) -> bool {
         self.link.is_closed()
     }
+
+    fn view(&self) -> crate::session::SessionView {
+        crate::session::SessionView {
+            auth: super::session::auth_view(self.link.principal()),
+            subscriptions: Vec::new(),
+        }
+    }
 }

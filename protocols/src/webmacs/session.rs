@@ -159,6 +159,14 @@ impl Link {
     }
 }
 
+/// The token is checked when the socket opens: no principal means it was refused.
+pub(crate) fn auth_view(principal: Option<&Principal>) -> crate::session::AuthView {
+    match principal {
+        Some(p) => crate::session::AuthView::Authenticated(p.subject.clone()),
+        None => crate::session::AuthView::Refused,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,4 +139,15 @@ impl ServerSession for StreamSession {
     fn is_closed(&self) -> bool {
         self.link.is_closed()
     }
+
+    fn view(&self) -> crate::session::SessionView {
+        let principal = self.link.principal();
+        crate::session::SessionView {
+            auth: super::session::auth_view(principal),
+            // Every accepted stream client is in the "frontend" group: all datapoints.
+            subscriptions: principal
+                .map(|_| vec!["datapoints".to_owned()])
+                .unwrap_or_default(),
+        }
+    }
 }
