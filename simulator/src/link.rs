@@ -102,6 +102,7 @@ pub struct LinkState {
     dropped: AtomicU64,
     view: Mutex<SessionView>,
     auth: broadcast::Sender<LinkId>,
+    announced: std::sync::atomic::AtomicBool,
 }
 
 /// One connection as the admin API and the control page show it.
@@ -239,6 +240,7 @@ impl Links {
             dropped: AtomicU64::new(0),
             view: Mutex::new(SessionView::default()),
             auth: self.auth.clone(),
+            announced: std::sync::atomic::AtomicBool::new(false),
         });
         if let Ok(mut links) = self.links.lock() {
             links.insert(
@@ -300,9 +302,11 @@ impl LinkState {
         {
             let ready =
                 |auth: &AuthView| matches!(auth, AuthView::Authenticated(_) | AuthView::Open);
-            let became_ready = ready(&view.auth) && !ready(&current.auth);
+            let becomes_ready = ready(&view.auth);
             *current = view;
-            if became_ready {
+            // Announced once: a session that times out and authenticates again (Mosaic)
+            // is the same connection.
+            if becomes_ready && !self.announced.swap(true, Ordering::Relaxed) {
                 // Nobody listening is fine: replay is off.
                 let _ = self.auth.send(self.id);
             }
@@ -472,5 +476,30 @@ mod tests {
         assert_eq!(links.send(id, Command::Abort), Err(SendError::Full(id)));
         assert_eq!(links.broadcast(Api::Mosaic, &Command::Abort), 0);
         assert_eq!(link.state().info().dropped, 1);
+    }
+
+    #[test]
+    fn authentication_is_announced_once_per_connection() {
+        use telewire_protocols::session::AuthView;
+        let links = Links::new();
+        let mut notices = links.authenticated();
+        let link = ticket(&links, Api::Mosaic).register();
+        let view = |auth| SessionView {
+            auth,
+            subscriptions: Vec::new(),
+        };
+        link.state().set_view(view(AuthView::Pending));
+        assert!(notices.try_recv().is_err());
+        link.state()
+            .set_view(view(AuthView::Authenticated("demo".into())));
+        assert_eq!(notices.try_recv().ok(), Some(link.state().id()));
+        link.state().set_view(view(AuthView::Pending));
+        link.state()
+            .set_view(view(AuthView::Authenticated("demo".into())));
+        assert!(
+            notices.try_recv().is_err(),
+            "a second login is not a new client"
+        );
+        assert!(links.sender(link.state().id()).is_some());
     }
 }

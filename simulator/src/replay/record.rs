@@ -251,8 +251,16 @@ fn connect_url(opts: &RecordOptions, token: &str) -> Result<String, String> {
         )
     })?;
     let mut url = opts.url.clone();
-    if target.resource == "/" && opts.api != Api::Robot {
-        url = format!("{}{}", url.trim_end_matches('/'), default_path(opts.api));
+    if target.resource == "/" {
+        // Robot: the official client's `/` stays; the other APIs get their endpoint.
+        let path = if opts.api == Api::Robot {
+            "/"
+        } else {
+            default_path(opts.api)
+        };
+        url = format!("{}{path}", url.trim_end_matches('/'));
+    } else if target.resource.starts_with("/?") && !url.contains("/?") {
+        url = url.replacen('?', "/?", 1);
     }
     let takes_query = matches!(opts.api, Api::Webmacs | Api::Robot);
     let has_token = target
@@ -830,6 +838,8 @@ mod tests {
         assert_eq!(connect_url(&opts, "t").unwrap(), "ws://h:1/ws/alerts");
         let opts = RecordOptions::new(Api::Robot, "ws://h:1/wss?token=given");
         assert_eq!(connect_url(&opts, "t").unwrap(), "ws://h:1/wss?token=given");
+        let opts = RecordOptions::new(Api::Robot, "ws://h:1");
+        assert_eq!(connect_url(&opts, "t").unwrap(), "ws://h:1/?token=t");
         assert!(connect_url(&RecordOptions::new(Api::Robot, "http://h"), "t").is_err());
         assert_eq!(http_base_of("wss://h:9/x?y"), "https://h:9");
     }
