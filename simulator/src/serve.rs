@@ -393,11 +393,11 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             tls.clone(),
             signal.clone(),
         ));
-        running.apis.push(RunningApi {
-            api,
-            addr,
-            info: started.info,
-        });
+        let mut info = started.info;
+        if let Some(replay) = opts.replay.as_ref().filter(|r| r.api == api) {
+            info.notes.push(replay.describe());
+        }
+        running.apis.push(RunningApi { api, addr, info });
         tracing::info!(api = api.name(), %addr, "simulator listening");
     }
     Ok(running)

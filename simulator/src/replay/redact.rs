@@ -122,9 +122,14 @@ impl Redactor {
                 }
                 None => false,
             },
-            Value::Array(items) => items
-                .iter_mut()
-                .fold(false, |changed, item| self.value(item) || changed),
+            Value::Array(items) => {
+                // Every item is visited: no short circuit.
+                let mut changed = false;
+                for item in items {
+                    changed |= self.value(item);
+                }
+                changed
+            }
             Value::Object(map) => {
                 let mut changed = false;
                 for (key, item) in map.iter_mut() {

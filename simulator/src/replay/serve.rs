@@ -43,6 +43,29 @@ impl Replay {
     }
 }
 
+impl Replay {
+    /// The table's note: what is replayed, and how.
+    pub fn describe(&self) -> String {
+        let frames = self
+            .recording
+            .entries
+            .iter()
+            .filter(|e| e.replayable().is_some())
+            .count();
+        format!(
+            "REPLAY of {} recorded {}: {frames} data frames to each client once it authenticates, speed {}{}; live data off",
+            self.recording.header.url,
+            self.recording.header.started,
+            self.settings.speed,
+            if self.settings.looping {
+                ", looping"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 /// Whether connections on `path` of `api` receive data (WebMACS's controller ingest
 /// endpoint only sends it).
 fn receives_data(api: Api, path: &str) -> bool {
