@@ -177,6 +177,42 @@ async fn looping_starts_over_at_the_end() {
     replaying.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_logins_end_the_recording_with_what_to_check() {
+    for api in Api::ALL {
+        let running = start(api, None).await;
+        let addr = running.addr(api).unwrap();
+        // A token the server does not accept, on the socket.
+        let mut opts = RecordOptions::new(api, format!("ws://{addr}"));
+        opts.token = Some("not-a-token".into());
+        let mut out = Vec::new();
+        let err = tokio::time::timeout(
+            WAIT,
+            record::record(opts, &mut out, std::future::pending(), |_| {}),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{api}: the refusal ends the recording"))
+        .unwrap_err();
+        assert!(
+            err.contains("refused") && (err.contains("credentials") || err.contains("--token")),
+            "{api}: {err}"
+        );
+        // What happened up to the refusal is in the file.
+        let text = String::from_utf8(out).unwrap();
+        assert!(Recording::parse(&text).is_ok(), "{api}: {text}");
+        assert!(!text.contains("not-a-token"), "{api}: {text}");
+        // A wrong password is refused at the login endpoint.
+        let mut opts = RecordOptions::new(api, format!("ws://{addr}"));
+        opts.credentials.password = "wrong".into();
+        opts.credentials.api_key = "wrong".into();
+        let err = record::record(opts, Vec::new(), std::future::pending(), |_| {})
+            .await
+            .unwrap_err();
+        assert!(err.contains("login refused at http://"), "{api}: {err}");
+        running.shutdown().await;
+    }
+}
+
 /// A recording with data at 100, 250 and 1000 ms, a client frame at 400 ms and the
 /// server's close at 1200 ms.
 fn synthetic(api: &str) -> String {

@@ -6,6 +6,7 @@
 //! ([`redact`]). [`serve`] replays a recording's server data frames to each client of
 //! `telewire serve <api> --replay FILE` once it authenticates, on the [`schedule`].
 
+pub mod dashboard;
 pub mod format;
 pub mod http;
 pub mod record;
