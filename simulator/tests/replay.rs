@@ -23,6 +23,8 @@ use telewire_simulator::serve::Api;
 use telewire_simulator::serve::Running;
 use telewire_simulator::serve::ServeError;
 use telewire_simulator::serve::ServeOptions;
+use telewire_simulator::tls::TlsSettings;
+use telewire_simulator::tls::self_signed;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -171,10 +173,65 @@ async fn looping_starts_over_at_the_end() {
     let replay = Replay::new(Api::Webmacs, original.clone(), settings).unwrap();
     let replaying = start(Api::Webmacs, Some(replay)).await;
     let (again, _) = record_from(&replaying, Api::Webmacs, 9).await;
+    let again = Recording::parse(&again).unwrap();
     let once = data_frames(&original);
     let thrice: Vec<Outbound> = once.iter().chain(&once).chain(&once).cloned().collect();
-    assert_eq!(data_frames(&Recording::parse(&again).unwrap()), thrice);
+    assert_eq!(data_frames(&again), thrice);
+    // At 50x, the third frame comes far sooner than it did live (the schedule's exact
+    // instants are checked on virtual time below).
+    let data_ms = |r: &Recording| -> Vec<u64> {
+        r.entries
+            .iter()
+            .filter(|e| e.replayable().is_some())
+            .map(|e| e.ms)
+            .collect()
+    };
+    let (live_ms, replay_ms) = (data_ms(&original), data_ms(&again));
+    assert!(live_ms[2] >= 100, "live data is paced: {live_ms:?}");
+    assert!(
+        replay_ms[2] * 5 < live_ms[2],
+        "{replay_ms:?} against {live_ms:?}"
+    );
     replaying.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_over_wss_trusts_the_given_ca_certificate() {
+    let pem = self_signed().unwrap();
+    let opts = ServeOptions {
+        tls: Some(TlsSettings {
+            pem: Some(pem.clone()),
+            ..TlsSettings::default()
+        }),
+        ..options()
+    };
+    let running = serve::start(&[Api::Webmacs], opts).await.unwrap();
+    let addr = running.addr(Api::Webmacs).unwrap();
+    let url = format!("wss://localhost:{}", addr.port());
+    // Untrusted without the CA: the login over https fails and says so.
+    let mut opts = RecordOptions::new(Api::Webmacs, url.clone());
+    opts.credentials.password = PASSWORD.into();
+    opts.frames = Some(1);
+    let err = record::record(opts.clone(), Vec::new(), std::future::pending(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.contains("TLS"), "{err}");
+    opts.ca_cert = Some(pem.cert_pem.into_bytes());
+    let mut out = Vec::new();
+    let summary = tokio::time::timeout(
+        WAIT,
+        record::record(opts, &mut out, std::future::pending(), |_| {}),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(summary.data_frames, 1);
+    let recording = Recording::parse(&String::from_utf8(out).unwrap()).unwrap();
+    assert_eq!(
+        recording.header.url,
+        format!("{url}/ws/datapoints/stream?token=<redacted>")
+    );
+    running.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,6 +34,9 @@ use crate::wsclient::Incoming;
 use crate::wsclient::Trust;
 use crate::wsclient::WsError;
 
+/// How long opening the WebSocket (TCP, TLS, upgrade) may take.
+const CONNECT_WAIT: Duration = Duration::from_secs(10);
+
 /// How long to wait for the server's close frame after sending ours.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
@@ -311,9 +314,13 @@ where
     let url = connect_url(&opts, &token)?;
     let target = wsclient::parse_url(&url).map_err(|e| format!("--url {url}: {e}"))?;
     let shown_url = redactor.url(&url);
-    let (mut reader, mut writer) = wsclient::connect(&target, &trust)
-        .await
-        .map_err(|e| connect_error(e, &shown_url, api))?;
+    let (mut reader, mut writer) =
+        tokio::time::timeout(CONNECT_WAIT, wsclient::connect(&target, &trust))
+            .await
+            .map_err(|_| {
+                format!("no answer from {shown_url} within {CONNECT_WAIT:?}: check --url")
+            })?
+            .map_err(|e| connect_error(e, &shown_url, api))?;
     let start = Instant::now();
     let clock = Clock::system();
     let header = Header {
