@@ -131,6 +131,12 @@ struct ServeArgs {
     /// Start the recording over at its end (default: the connection stays open, quiet).
     #[arg(long = "loop", requires = "replay")]
     looping: bool,
+    /// What happens when a client reads too slowly and its outbound queue fills:
+    /// drop-oldest (drop the oldest queued message and count it; the default),
+    /// close-1008 or close-1011 (close the connection with that code). Overrides the
+    /// scenario's `slow_consumer`.
+    #[arg(long, value_name = "POLICY")]
+    slow_consumer: Option<telewire_simulator::hub::Overflow>,
 }
 
 fn main() -> ExitCode {
@@ -248,6 +254,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 ..Default::default()
             }),
         replay,
+        slow_consumer: args.slow_consumer,
     };
     for name in &args.breaks {
         let profile = telewire_simulator::breaks::find(name)?;

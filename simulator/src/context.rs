@@ -55,6 +55,8 @@ pub struct Context {
     pub addr: SocketAddr,
     /// Whether the listener serves TLS (`wss://`, `https://`).
     pub tls: bool,
+    /// What a connection's full outbound queue does (`--slow-consumer`).
+    pub overflow: crate::hub::Overflow,
 }
 
 impl Context {

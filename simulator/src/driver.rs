@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::hub::Pushes;
 use axum::extract::ws::CloseFrame;
 use axum::extract::ws::Message;
 use axum::extract::ws::WebSocket;
@@ -13,7 +14,6 @@ use telewire_protocols::frame::Inbound;
 use telewire_protocols::frame::Outbound;
 use telewire_protocols::session::ServerSession;
 use telewire_protocols::time::Timestamp;
-use tokio::sync::mpsc;
 
 use crate::clock::Clock;
 use crate::judge::Watch;
@@ -69,7 +69,7 @@ pub async fn drive<S, A>(
     socket: WebSocket,
     session: S,
     app: A,
-    pushes: mpsc::Receiver<A::Push>,
+    pushes: impl Into<Pushes<A::Push>>,
     clock: Clock,
     shutdown: Shutdown,
 ) -> Ended
@@ -81,14 +81,43 @@ where
 }
 
 /// [`drive`], with judge mode's `watch` seeing every frame in and out.
+///
+/// The connection is listed in the live connection list while it is driven (when `watch`
+/// carries its ticket), and queues registered in a hub from inside the drive are tied to
+/// it (their drops count on it, and a closing slow-consumer policy closes it).
 pub async fn drive_watched<S, A>(
+    socket: WebSocket,
+    session: S,
+    app: A,
+    pushes: impl Into<Pushes<A::Push>>,
+    clock: Clock,
+    shutdown: Shutdown,
+    mut watch: Watch,
+) -> Ended
+where
+    S: ServerSession + Send,
+    A: Application<S>,
+{
+    let link = watch.take_link().map(|ticket| ticket.register());
+    let pushes = pushes.into();
+    let Some(state) = link.as_ref().map(|link| link.state().clone()) else {
+        return drive_linked(socket, session, app, pushes, clock, shutdown, watch, None).await;
+    };
+    pushes.attach(&state);
+    let drive = drive_linked(socket, session, app, pushes, clock, shutdown, watch, link);
+    crate::hub::CURRENT_LINK.scope(state, drive).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drive_linked<S, A>(
     socket: WebSocket,
     mut session: S,
     mut app: A,
-    mut pushes: mpsc::Receiver<A::Push>,
+    mut pushes: Pushes<A::Push>,
     clock: Clock,
     mut shutdown: Shutdown,
     mut watch: Watch,
+    mut link: Option<Link>,
 ) -> Ended
 where
     S: ServerSession + Send,
@@ -96,7 +125,6 @@ where
 {
     // Shutdown waits for this guard: it is released once the 1001 close is written.
     let mut open = Some(shutdown.connection());
-    let mut link = watch.take_link().map(|ticket| ticket.register());
     let state = link.as_ref().map(|link| link.state().clone());
     let state = state.as_deref();
     if let Some(state) = state {
@@ -111,6 +139,9 @@ where
             biased;
             closing = flush(&mut session, &mut app, &mut tx, &clock, &mut watch, state) => closing,
             () = shutdown.wait() => break Ended::Shutdown,
+            close = close_requested(state) => {
+                break close_now(&mut tx, &mut watch, &clock, close).await;
+            }
         };
         match closing {
             Ok(Some(close)) => break Ended::BySession(close),
@@ -186,6 +217,9 @@ where
                 }
                 Command::Abort => break Ended::Aborted,
             },
+            close = close_requested(state) => {
+                break close_now(&mut tx, &mut watch, &clock, close).await;
+            }
             push = pushes.recv(), if pushes_open => match push {
                 Some(push) => {
                     let now = clock.now();
@@ -194,8 +228,8 @@ where
                     // instead of one write (and one wake-up) per push.
                     for _ in 1..PUSH_BATCH {
                         match pushes.try_recv() {
-                            Ok(push) => app.on_push(&mut session, push, now),
-                            Err(_) => break,
+                            Some(push) => app.on_push(&mut session, push, now),
+                            None => break,
                         }
                     }
                 }
@@ -238,6 +272,29 @@ where
     app.on_close();
     drop(link);
     ended
+}
+
+/// A close requested of the connection out of turn (see [`LinkState::request_close`]).
+async fn close_requested(state: Option<&LinkState>) -> Close {
+    match state {
+        Some(state) => state.close_requested().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes `close` (bounded: a client that stopped reading cannot take it) and ends.
+async fn close_now<W>(tx: &mut W, watch: &mut Watch, clock: &Clock, close: Close) -> Ended
+where
+    W: futures_util::Sink<Message> + Unpin,
+{
+    tracing::debug!(code = close.code.0, reason = %close.reason, "closing out of turn");
+    watch.outbound(clock.now(), &Outbound::Close(close.clone()));
+    let _ = tokio::time::timeout(
+        CLOSE_WRITE,
+        tx.send(to_message(Outbound::Close(close.clone()))),
+    )
+    .await;
+    Ended::BySession(close)
 }
 
 /// The next command for the connection; pending forever when it is not registered.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -26,6 +27,7 @@ use telewire_protocols::frame::Close;
 use telewire_protocols::frame::Outbound;
 use telewire_protocols::session::AuthView;
 use telewire_protocols::session::SessionView;
+use tokio::sync::Notify;
 use tokio::sync::broadcast;
 use tokio::sync::mpsc;
 
@@ -103,6 +105,10 @@ pub struct LinkState {
     view: Mutex<SessionView>,
     auth: broadcast::Sender<LinkId>,
     announced: std::sync::atomic::AtomicBool,
+    /// A close the connection must make at once, even while a write is blocked (a
+    /// slow-consumer policy that closes).
+    urgent: OnceLock<Close>,
+    urgent_set: Notify,
 }
 
 /// One connection as the admin API and the control page show it.
@@ -241,6 +247,8 @@ impl Links {
             view: Mutex::new(SessionView::default()),
             auth: self.auth.clone(),
             announced: std::sync::atomic::AtomicBool::new(false),
+            urgent: OnceLock::new(),
+            urgent_set: Notify::new(),
         });
         if let Ok(mut links) = self.links.lock() {
             links.insert(
@@ -293,6 +301,24 @@ impl LinkState {
     /// `n` frames meant for the client were dropped.
     pub fn count_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Asks the driver to close with `close` at once, even while it waits on a blocked
+    /// write. The first request wins.
+    pub fn request_close(&self, close: Close) {
+        if self.urgent.set(close).is_ok() {
+            self.urgent_set.notify_one();
+        }
+    }
+
+    /// The close requested with [`LinkState::request_close`], once there is one.
+    pub async fn close_requested(&self) -> Close {
+        loop {
+            if let Some(close) = self.urgent.get() {
+                return close.clone();
+            }
+            self.urgent_set.notified().await;
+        }
     }
 
     /// The session now looks like `view`.

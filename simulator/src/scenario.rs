@@ -11,6 +11,8 @@ use serde::Deserialize;
 pub struct Scenario {
     /// The data seed; `--seed` overrides it.
     pub seed: Option<u64>,
+    /// What a connection's full outbound queue does; `--slow-consumer` overrides it.
+    pub slow_consumer: Option<crate::hub::Overflow>,
     /// Molecule gateways and their metrics.
     #[serde(default)]
     pub molecule: crate::molecule::Scenario,

@@ -108,6 +108,9 @@ pub struct ServeOptions {
     pub judge: Option<crate::judge::JudgeSettings>,
     /// Replay mode (`--replay`): this recording replaces its API's live data.
     pub replay: Option<crate::replay::Replay>,
+    /// What a connection's full outbound queue does (`--slow-consumer`); `None` takes the
+    /// scenario's, else drop-oldest.
+    pub slow_consumer: Option<crate::hub::Overflow>,
 }
 
 impl Default for ServeOptions {
@@ -122,6 +125,7 @@ impl Default for ServeOptions {
             tls: None,
             judge: None,
             replay: None,
+            slow_consumer: None,
         }
     }
 }
@@ -201,6 +205,8 @@ pub struct Running {
     pub judges: Vec<Arc<crate::judge::Judge>>,
     /// Every live WebSocket connection of every API, with its command queue.
     pub links: Arc<crate::link::Links>,
+    /// What a connection's full outbound queue does.
+    pub overflow: crate::hub::Overflow,
     trigger: ShutdownTrigger,
     servers: Vec<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -244,6 +250,12 @@ impl Running {
             "telewire serve: {} simulated API(s), seed {}",
             self.apis.len(),
             self.seed
+        );
+        let _ = writeln!(
+            out,
+            "slow consumers: {} ({})",
+            self.overflow.name(),
+            self.overflow.describe()
         );
         for r in &self.apis {
             let _ = writeln!(out, "\n{:<11} {}", r.api.name(), r.addr);
@@ -314,6 +326,10 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
     {
         return Err(ServeError::ReplayNotServed(replay.api));
     }
+    let overflow = opts
+        .slow_consumer
+        .or(opts.scenario.slow_consumer)
+        .unwrap_or_default();
     let (trigger, signal) = shutdown::channel();
     let clock = Clock::system();
     let tls = match &opts.tls {
@@ -346,6 +362,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             .collect(),
         judges: Vec::new(),
         links: crate::link::Links::new(),
+        overflow,
         trigger,
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -359,6 +376,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             jwt_secret: secret.clone(),
             addr,
             tls: tls.is_some(),
+            overflow,
         };
         let started = start_api(api, &ctx, &opts.scenario);
         match opts.replay.as_ref().filter(|r| r.api == api) {

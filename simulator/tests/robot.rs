@@ -868,3 +868,118 @@ async fn the_connection_list_shows_auth_and_subscriptions() {
     drop(ws);
     running.shutdown().await;
 }
+
+/// Messages published at a subscriber that never reads: far more bytes than the socket
+/// buffers of both ends hold, so its queue of 8 must overflow.
+const FLOOD: usize = 600;
+/// Bytes of each flood message's data.
+const FLOOD_BYTES: usize = 48 * 1024;
+
+/// Starts a robot server with `policy`, subscribes a client to "flood" and, without that
+/// client reading, publishes [`FLOOD`] messages from a second client (each acknowledged,
+/// so every one has been offered to the subscriber's queue). Returns the server and the
+/// stalled subscriber.
+async fn flood_a_stalled_subscriber(
+    policy: telewire_simulator::hub::Overflow,
+) -> (Running, Ws, Ws) {
+    let mut opts = quiet_options();
+    opts.scenario.robot.acks = true;
+    opts.scenario.robot.queue = 8;
+    opts.scenario.robot.max_messages_per_second = 1_000_000;
+    opts.scenario.robot.max_message_bytes = 64 * 1024;
+    opts.slow_consumer = Some(policy);
+    let (running, addr) = start(opts).await;
+    assert_eq!(running.overflow, policy);
+    let mut stalled = client(addr).await;
+    send(&mut stalled, &subscribe("flood")).await;
+    assert_eq!(next_json(&mut stalled).await["action"], "subscribed");
+    let mut publisher = client(addr).await;
+    let filler = "x".repeat(FLOOD_BYTES);
+    for i in 0..FLOOD {
+        send(
+            &mut publisher,
+            &publish("flood", &format!("m{i}"), json!(filler)),
+        )
+        .await;
+        assert_eq!(next_json(&mut publisher).await["action"], "published");
+    }
+    (running, stalled, publisher)
+}
+
+/// What the stalled subscriber reads once it resumes: the message names, and how the
+/// connection ended (`None` while it stays open after the newest message).
+async fn drain(ws: &mut Ws, stop_at: &str) -> (Vec<String>, Option<Option<u16>>) {
+    let mut names = Vec::new();
+    for _ in 0..FLOOD + 10 {
+        match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a frame in time")
+        {
+            Some(Ok(Message::Text(text))) => {
+                let msg: Value = serde_json::from_str(text.as_str()).unwrap();
+                let name = msg["name"].as_str().unwrap_or_default().to_owned();
+                let done = name == stop_at;
+                names.push(name);
+                if done {
+                    return (names, None);
+                }
+            }
+            Some(Ok(Message::Close(frame))) => {
+                // Reading on sends our close reply and waits for the server to let go.
+                let code = frame.map(|f| u16::from(f.code));
+                while let Ok(Some(Ok(_))) = tokio::time::timeout(WAIT, ws.next()).await {}
+                return (names, Some(code));
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return (names, Some(None)),
+        }
+    }
+    panic!("the stalled subscriber read more frames than were published");
+}
+
+#[tokio::test]
+async fn a_stalled_subscriber_loses_its_oldest_messages_and_keeps_the_newest() {
+    let (running, mut stalled, _publisher) =
+        flood_a_stalled_subscriber(telewire_simulator::hub::Overflow::DropOldest).await;
+    let listed = running.links.list(Some(Api::Robot));
+    let dropped: u64 = listed.iter().map(|l| l.dropped).sum();
+    assert!(dropped > 0, "the full queue counted its drops: {listed:?}");
+    let newest = format!("m{}", FLOOD - 1);
+    let (names, ended) = drain(&mut stalled, &newest).await;
+    assert_eq!(ended, None, "the connection stays open");
+    assert_eq!(names.last(), Some(&newest), "the newest message arrives");
+    assert!(
+        names.len() + usize::try_from(dropped).unwrap() >= FLOOD,
+        "every message was either delivered or counted as dropped: {} + {dropped}",
+        names.len()
+    );
+    assert!(names.len() < FLOOD, "some were dropped");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stalled_subscriber_is_closed_when_the_policy_says_so() {
+    use telewire_simulator::hub::Overflow;
+    for (policy, code) in [(Overflow::Close1008, 1008), (Overflow::Close1011, 1011)] {
+        let (running, mut stalled, _publisher) = flood_a_stalled_subscriber(policy).await;
+        let (names, ended) = drain(&mut stalled, "never").await;
+        assert!(
+            names.len() < FLOOD,
+            "{policy}: closed before the end of the flood"
+        );
+        match ended {
+            // The close frame fits when the socket buffers had room left for it.
+            Some(Some(got)) => assert_eq!(got, code, "{policy}"),
+            // Otherwise the connection is dropped once the close cannot be written.
+            Some(None) => {}
+            None => panic!("{policy}: the connection stayed open"),
+        }
+        // The server lets go of a connection only after taking it off the list.
+        assert_eq!(
+            running.links.list(Some(Api::Robot)).len(),
+            1,
+            "{policy}: only the publisher is left"
+        );
+        running.shutdown().await;
+    }
+}

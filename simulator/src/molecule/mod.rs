@@ -93,7 +93,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
             continue;
         }
         table.grant(&id, &creds.username);
-        let hub = Arc::new(Hub::new(relay::QUEUE));
+        let hub = Arc::new(Hub::new(relay::QUEUE).with_overflow(ctx.overflow));
         hubs.insert(id, hub.clone());
         tasks.push(tokio::spawn(device::run(
             device,

@@ -122,7 +122,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         controller: Mutex::new(controller),
         show: Mutex::new(Show::new(ctx.seed, scenario)),
         identity,
-        hub: Hub::new(QUEUE),
+        hub: Hub::new(QUEUE).with_overflow(ctx.overflow),
         subscribed: AtomicUsize::new(0),
         faults: scenario.faults,
     });

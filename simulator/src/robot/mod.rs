@@ -123,7 +123,8 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         },
         scenario.queue,
         ctx.clock,
-    );
+    )
+    .with_overflow(ctx.overflow);
     if scenario.faults.no_server_logs {
         exchange = exchange.without_server_logs();
     }

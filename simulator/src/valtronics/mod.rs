@@ -97,7 +97,7 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
     let jwt = ctx.jwt("valtronics", Duration::from_secs(scenario.token_ttl_secs));
     let fleet = device::Fleet::new(ctx.seed, scenario);
     let described = fleet.describe();
-    let hub = Arc::new(Hub::new(conn::QUEUE));
+    let hub = Arc::new(Hub::new(conn::QUEUE).with_overflow(ctx.overflow));
     let registry = registry(scenario);
     let tasks = vec![
         tokio::spawn(device::run(

@@ -199,7 +199,7 @@ fn new_shared(ctx: &Context, scenario: &Scenario) -> (Shared, Vec<String>) {
         shutdown: ctx.shutdown.clone(),
         jwt: ctx.jwt("webmacs", Duration::from_secs(scenario.token_ttl_secs)),
         ingest: Mutex::new(hub),
-        streams: Hub::new(QUEUE),
+        streams: Hub::new(QUEUE).with_overflow(ctx.overflow),
         last_poll: Mutex::new(None),
         faults: scenario.faults.clone(),
     };
@@ -326,6 +326,7 @@ mod tests {
             jwt_secret: Arc::from(&b"secret"[..]),
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
+            overflow: crate::hub::Overflow::default(),
         }
     }
 
@@ -351,7 +352,7 @@ mod tests {
         assert_eq!((held.stored, held.throttled, held.broadcast), (2, 1, 1));
         assert_eq!(shared.ingest(ms(200), &[reading(&id, 3.0)]).broadcast, 1);
         let mut texts = Vec::new();
-        while let Ok(text) = rx.try_recv() {
+        while let Some(text) = rx.try_recv() {
             texts.push(text.to_string());
         }
         assert_eq!(texts.len(), 3, "{texts:?}");

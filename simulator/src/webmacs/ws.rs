@@ -25,6 +25,7 @@ use crate::driver::Application;
 use crate::driver::drive_watched;
 use crate::driver::to_message;
 use crate::hub::ConnId;
+use crate::hub::Pushes;
 use crate::judge::Watch;
 
 use super::Shared;
@@ -113,9 +114,9 @@ async fn serve_stream(socket: WebSocket, shared: Arc<Shared>, token: Option<Stri
     // is missed; the driver writes `connected` before reading the queue.
     let (id, rx) = if session.principal().is_some() {
         let (id, rx) = shared.streams.register();
-        (Some(id), rx)
+        (Some(id), Pushes::from(rx))
     } else {
-        (None, mpsc::channel(1).1)
+        (None, Pushes::from(mpsc::channel(1).1))
     };
     let shutdown = shared.shutdown.clone();
     let app = Frontend { shared, id };
