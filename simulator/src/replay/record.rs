@@ -365,10 +365,11 @@ where
                 break;
             }
             if closing {
-                let close = reader.linger(CLOSE_LINGER).await;
-                record_close(&mut file, ms(), close.clone(), &redactor).map_err(io)?;
-                counts.frames += 1;
-                progress(counts);
+                if let Some(close) = reader.linger(CLOSE_LINGER).await {
+                    record_close(&mut file, ms(), Some(close), &redactor).map_err(io)?;
+                    counts.frames += 1;
+                    progress(counts);
+                }
                 file.flush().map_err(io)?;
                 let reason = dashboard
                     .refused
