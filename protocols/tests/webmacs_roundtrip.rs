@@ -392,9 +392,22 @@ proptest! {
 
     #[test]
     fn chunks_rejoin_to_the_readings_and_pass_the_cap(
-        readings in proptest::collection::vec(datapoint(), 0..1_200),
+        shapes in proptest::collection::vec(datapoint(), 1..8),
+        count in 0usize..1_200,
         size in 0usize..1_000,
     ) {
+        // Up to 1 200 readings (past the 500 cap twice) from a few generated shapes, each
+        // with its own value so that a reordering shows.
+        let readings: Vec<Datapoint> = shapes
+            .iter()
+            .cycle()
+            .take(count)
+            .enumerate()
+            .map(|(i, d)| Datapoint {
+                value: Reading::new(i as f64).unwrap_or(d.value),
+                ..d.clone()
+            })
+            .collect();
         let batches = chunk_readings(&readings, size);
         let rejoined: Vec<Datapoint> = batches.iter().flat_map(|b| b.valid().cloned()).collect();
         prop_assert_eq!(rejoined, readings);

@@ -61,6 +61,21 @@ struct Cli {
     /// A robot scenario file instead of the built-in load scenario.
     #[arg(long)]
     scenario: Option<PathBuf>,
+    /// Subscribers that stop reading once subscribed (stalled clients), beside the others:
+    /// the server's RSS is sampled every second of the run to show it does not grow.
+    #[arg(long, default_value_t = 0)]
+    stalled: usize,
+    /// Filler bytes in every published message (realistic payloads fill a stalled
+    /// client's socket buffers, and then its queue, sooner).
+    #[arg(long, default_value_t = 0)]
+    payload_bytes: usize,
+    /// Seconds of the run before the stalled-client figures start (the stalled client's
+    /// socket buffers and queue fill first); `--seconds` includes them.
+    #[arg(long, default_value_t = 0)]
+    warmup: u64,
+    /// The server's slow-consumer policy: drop-oldest, close-1008 or close-1011.
+    #[arg(long, default_value = "drop-oldest")]
+    slow_consumer: telewire_simulator::hub::Overflow,
     /// Run only the server: print `ready <url>` and serve until stdin closes (`--clients`
     /// then sizes its open-file limit).
     #[arg(long)]
@@ -92,6 +107,7 @@ async fn serve_only(cli: &Cli) -> Result<(), String> {
         ports: vec![(Api::Robot, 0)],
         seed: Some(1),
         scenario,
+        slow_consumer: Some(cli.slow_consumer),
         ..ServeOptions::default()
     };
     let running = serve::start(&[Api::Robot], opts)
@@ -125,7 +141,9 @@ impl Server {
         let mut cmd = Command::new(exe);
         cmd.arg("--serve-only")
             .arg("--clients")
-            .arg(clients.to_string());
+            .arg(clients.to_string())
+            .arg("--slow-consumer")
+            .arg(cli.slow_consumer.name());
         if let Some(path) = &cli.scenario {
             cmd.arg("--scenario").arg(path);
         }
@@ -151,6 +169,28 @@ impl Server {
 
     fn rss(&self) -> proc::Rss {
         proc::rss(Some(self.child.id())).unwrap_or_default()
+    }
+
+    /// Samples the server's RSS every second until `stop` fires; returns the samples (KiB).
+    fn sample_rss(
+        &self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<Vec<u64>> {
+        let pid = self.child.id();
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Some(rss) = proc::rss(Some(pid)) {
+                            samples.push(rss.now_kib);
+                        }
+                    }
+                    _ = stop.changed() => return samples,
+                }
+            }
+        })
     }
 
     fn cpu(&self) -> Option<Duration> {
@@ -287,6 +327,7 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
     config.rate = rate;
     config.duration = Duration::from_secs(cli.seconds);
     config.progress = true;
+    config.padding = cli.payload_bytes;
     eprintln!(
         "fanout: {clients} subscribers, {rate} publishes/s for {} s",
         cli.seconds
@@ -307,15 +348,37 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
             fleet.failed
         ));
     }
+    let mut stalled = Vec::with_capacity(cli.stalled);
+    for _ in 0..cli.stalled {
+        match telewire_benches::fanout::stalled_subscriber(&server.url).await {
+            Ok(ws) => stalled.push(ws),
+            Err(e) => row
+                .notes
+                .push(format!("a stalled subscriber could not join: {e}")),
+        }
+    }
     // Let the server settle (connect-time buffers freed) before reading its idle memory.
     tokio::time::sleep(Duration::from_millis(500)).await;
     row.idle = server.rss();
     let cpu_before = (server.cpu(), proc::cpu_time(None));
+    let (stop_sampling, sampling) = tokio::sync::watch::channel(false);
+    let sampler = server.sample_rss(sampling);
     match fleet.run(&config).await {
         Ok(report) => row.report = Some(report),
         Err(e) => row.notes.push(e),
     }
     row.peak = server.rss();
+    let _ = stop_sampling.send(true);
+    let samples = sampler.await.unwrap_or_default();
+    if !stalled.is_empty() || cli.payload_bytes > 0 {
+        row.notes.push(stall_note(
+            stalled.len(),
+            row.idle.now_kib,
+            cli.warmup,
+            &samples,
+        ));
+    }
+    drop(stalled);
     if let ((Some(s0), Some(c0)), Some(s1), Some(c1)) =
         (cpu_before, server.cpu(), proc::cpu_time(None))
     {
@@ -331,6 +394,35 @@ async fn run_one(cli: &Cli, requested: usize, rate: u32) -> Row {
         }
     }
     row
+}
+
+/// The stalled-client line: the server's RSS before the run, at the end of the warm-up
+/// (`warmup` seconds in: the stalled client's socket buffers and queue full), its range
+/// over the measured window after it, every ten seconds, and at the end.
+fn stall_note(stalled: usize, idle_kib: u64, warmup: u64, samples: &[u64]) -> String {
+    let end = samples.last().copied().unwrap_or(idle_kib);
+    let at = usize::try_from(warmup).unwrap_or(usize::MAX);
+    let start = samples.get(at).copied().unwrap_or(idle_kib);
+    let window = samples.get(at..).unwrap_or_default();
+    let high = window.iter().copied().max().unwrap_or(start);
+    let low = window.iter().copied().min().unwrap_or(start);
+    let change = |from: u64, to: u64| (to as f64 - from as f64) / (from.max(1) as f64) * 100.0;
+    let series: Vec<String> = samples.iter().step_by(10).map(|k| mib(*k)).collect();
+    format!(
+        "{stalled} stalled subscriber(s): server RSS {} MiB before the run; {} MiB at {warmup} s \
+         (the start of the measured window), {} MiB at the end: {:+.1} % (range {:+.1} % to \
+         {:+.1} % over {} one-second samples); {:+.1} % from before the run; every 10 s from \
+         the first publish: {} MiB",
+        mib(idle_kib),
+        mib(start),
+        mib(end),
+        change(start, end),
+        change(start, low),
+        change(start, high),
+        window.len(),
+        change(idle_kib, end),
+        series.join(", ")
+    )
 }
 
 #[tokio::main]

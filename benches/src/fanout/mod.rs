@@ -64,6 +64,8 @@ pub struct LoadConfig {
     pub drain_idle: Duration,
     /// Print progress to stderr every second.
     pub progress: bool,
+    /// Bytes of filler added to every published message (a realistic payload size).
+    pub padding: usize,
 }
 
 impl LoadConfig {
@@ -78,6 +80,7 @@ impl LoadConfig {
             connect_concurrency: 64,
             drain_idle: Duration::from_secs(2),
             progress: false,
+            padding: 0,
         }
     }
 }
@@ -194,6 +197,12 @@ async fn subscribe(url: &str) -> Result<Ws, String> {
     Err("closed before the subscribe ack".into())
 }
 
+/// A subscriber that never reads after its subscription is acknowledged: a stalled client.
+/// The server's queue for it fills; keep the socket to keep it stalled.
+pub async fn stalled_subscriber(url: &str) -> Result<impl Send + 'static, String> {
+    subscribe(url).await
+}
+
 /// Reads deliveries until stopped or closed; returns how many arrived.
 async fn receive(mut ws: Ws, tally: Arc<Tally>, mut stop: watch::Receiver<bool>) -> u64 {
     let mut count = 0;
@@ -305,6 +314,7 @@ impl Fleet {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             let mut last_print = Instant::now();
             let limit = config.max_messages.unwrap_or(u64::MAX);
+            let pad = "x".repeat(config.padding);
             loop {
                 tick.tick().await;
                 let elapsed = start.elapsed();
@@ -313,7 +323,7 @@ impl Fleet {
                 while sent < due {
                     sent += 1;
                     let text = format!(
-                        r#"{{"action":"publish","topic":"{TOPIC}","data":{{"name":"fanout","type":"json","data":{{"seq":{sent},"t_ns":{}}}}}}}"#,
+                        r#"{{"action":"publish","topic":"{TOPIC}","data":{{"name":"fanout","type":"json","data":{{"seq":{sent},"t_ns":{},"pad":"{pad}"}}}}}}"#,
                         now_ns()
                     );
                     sink.feed(Message::Text(text.into()))
