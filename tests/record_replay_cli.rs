@@ -134,6 +134,59 @@ fn record_a_session_then_replay_it_to_a_new_client() {
 }
 
 #[test]
+fn ctrl_c_stops_a_recording_with_what_it_has_and_exit_0() {
+    let (_live, lines) = serve(&["robot"]);
+    let robot = addr(&lines, "robot");
+    let out = temp("interrupted.jsonl");
+    let mut child = Command::new(BIN)
+        .args(["record", "robot", "--url", &format!("ws://{robot}")])
+        .args(["--api-key", API_KEY, "--subscribe", "battery"])
+        .arg("--out")
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the progress line counts a data frame.
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read as _;
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        let mut told = false;
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&seen).into_owned();
+            let latest = text.rsplit('\r').find(|l| l.contains(" data frames)"));
+            if !told && latest.is_some_and(|l| !l.contains("(0 data frames)")) {
+                told = true;
+                let _ = tx.send(());
+            }
+        }
+        let _ = tx.send(());
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let mut child = Guard(child);
+    rx.recv_timeout(std::time::Duration::from_secs(30))
+        .expect("a data frame recorded");
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.0.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["kind"], "close", "{text}");
+    assert!(!data_frames(&out).is_empty());
+    let _ = std::fs::remove_file(&out);
+}
+
+#[test]
 fn bad_recordings_and_unreachable_servers_are_clear_errors() {
     let header = r#"{"format":"telewire-recording","version":1,"api":"robot","url":"ws://h/wss","started":"2026-01-01T00:00:00Z","started_unix_ms":0,"telewire":"0.1.0"}"#;
     let bad = temp("bad.jsonl");
