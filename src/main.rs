@@ -3,6 +3,7 @@
 mod asyncapi;
 mod check;
 mod device;
+mod fault;
 mod record;
 
 use std::net::IpAddr;
@@ -61,6 +62,11 @@ enum Command {
     /// The message schemas are generated from the protocol types; each simulator serves the
     /// same document at `GET /asyncapi.yaml`.
     Asyncapi(asyncapi::AsyncApiArgs),
+    /// Trigger a fault on a running `telewire serve` (latency, drop, stall, disconnect,
+    /// close, malformed frames, token expiry, restart...), list them, or clear them.
+    ///
+    /// Talks to the admin API on the API's port (loopback only).
+    Fault(fault::FaultArgs),
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +137,11 @@ struct ServeArgs {
     /// Start the recording over at its end (default: the connection stays open, quiet).
     #[arg(long = "loop", requires = "replay")]
     looping: bool,
+    /// Give every client of an API a fault as it connects (repeatable), as <api>:<fault>,
+    /// for example webmacs:latency=200ms or robot:drop=0.1; `telewire fault` changes them
+    /// at runtime.
+    #[arg(long = "fault", value_name = "API:FAULT")]
+    faults: Vec<String>,
     /// What happens when a client reads too slowly and its outbound queue fills:
     /// drop-oldest (drop the oldest queued message and count it; the default),
     /// close-1008 or close-1011 (close the connection with that code). Overrides the
@@ -168,6 +179,7 @@ fn main() -> ExitCode {
         Command::Record(args) => runtime.block_on(record::run(args)),
         // The report decides the exit code: 1 for a failed MUST rule, 2 for bad usage.
         Command::Check(args) => return runtime.block_on(check::run(args)),
+        Command::Fault(args) => return runtime.block_on(fault::run(args)),
         Command::Asyncapi(_) => Ok(()),
     };
     match result {
@@ -254,8 +266,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 ..Default::default()
             }),
         replay,
+        faults: Vec::new(),
         slow_consumer: args.slow_consumer,
     };
+    for text in &args.faults {
+        let (api, fault) = telewire_simulator::faults::parse_targeted(text)?;
+        if !apis.contains(&api) {
+            return Err(format!(
+                "--fault {text} is for the {api} server, which is not being served: add {api} to the APIs"
+            ));
+        }
+        opts.faults.push((api, fault));
+    }
     for name in &args.breaks {
         let profile = telewire_simulator::breaks::find(name)?;
         if !apis.contains(&profile.api) {

@@ -55,18 +55,23 @@ pub struct Context {
     pub addr: SocketAddr,
     /// Whether the listener serves TLS (`wss://`, `https://`).
     pub tls: bool,
+    /// Where the API leaves what its faults act on (token authority, controller restart).
+    pub hooks: Arc<crate::faults::Hooks>,
     /// What a connection's full outbound queue does (`--slow-consumer`).
     pub overflow: crate::hub::Overflow,
 }
 
 impl Context {
-    /// A JWT authority for `api` signing with this run's secret.
+    /// A JWT authority for `api` signing with this run's secret; the token faults
+    /// (`token-expiry`, `revoke-token`) act on it.
     pub fn jwt(&self, api: &str, ttl: Duration) -> Arc<JwtAuthority> {
-        Arc::new(JwtAuthority::new(
+        let jwt = Arc::new(JwtAuthority::new(
             &format!("telewire-{api}"),
             &self.jwt_secret,
             ttl,
-        ))
+        ));
+        self.hooks.set_tokens(jwt.clone());
+        jwt
     }
 
     /// `ws://addr` or `wss://addr`.

@@ -16,10 +16,12 @@ use telewire_protocols::session::ServerSession;
 use telewire_protocols::time::Timestamp;
 
 use crate::clock::Clock;
+use crate::faults::shape::Outgoing;
 use crate::judge::Watch;
 use crate::link::Command;
 use crate::link::Link;
 use crate::link::LinkState;
+use crate::link::SessionFault;
 use crate::shutdown::Shutdown;
 
 /// What a simulated API does around its session: it reacts to the session's events
@@ -36,6 +38,10 @@ pub trait Application<S: ServerSession>: Send {
 
     /// The connection ended (any way): release whatever it held.
     fn on_close(&mut self) {}
+
+    /// An API-level fault for this connection's session arrived at `now` (Mosaic's session
+    /// timeout and new session key); APIs without such faults ignore it.
+    fn on_fault(&mut self, _session: &mut S, _fault: SessionFault, _now: Timestamp) {}
 }
 
 /// How a connection ended.
@@ -132,17 +138,22 @@ where
     }
     let (mut tx, mut rx) = socket.split();
     let mut pushes_open = true;
+    // Lasting faults (latency, drop, duplicate, stall) act on every frame written.
+    let mut out = Outgoing::new(state.map_or(0, LinkState::id));
+    // Whether the frames the session queues now answer a push (data) or the client.
+    let mut data = false;
     let ended = loop {
         // A client that stops reading blocks the write; shutdown must not wait on it (no
         // close frame can reach such a client anyway).
         let closing = tokio::select! {
             biased;
-            closing = flush(&mut session, &mut app, &mut tx, &clock, &mut watch, state) => closing,
+            closing = flush(&mut session, &mut app, &mut out, data, &mut tx, &clock, &mut watch, state) => closing,
             () = shutdown.wait() => break Ended::Shutdown,
             close = close_requested(state) => {
                 break close_now(&mut tx, &mut watch, &clock, close).await;
             }
         };
+        data = false;
         match closing {
             Ok(Some(close)) => break Ended::BySession(close),
             Ok(None) => {}
@@ -190,6 +201,11 @@ where
                     break Ended::ByClient;
                 }
             },
+            () = sleep_until_opt(out.next_due()) => {
+                if write_due(&mut out, &mut tx, &clock, &mut watch, state).await.is_err() {
+                    break Ended::ByClient;
+                }
+            }
             () = sleep_until_opt(deadline) => {
                 session.handle_timeout(clock.now());
                 if let Some(state) = state {
@@ -198,30 +214,36 @@ where
             }
             command = next_command(&mut link) => match command {
                 Command::Send(Outbound::Close(close)) | Command::Close(close) => {
-                    watch.outbound(clock.now(), &Outbound::Close(close.clone()));
+                    let now = tokio::time::Instant::now();
+                    out.close(Outbound::Close(close.clone()), now);
+                    // Bounded: what latency still holds back, then the usual close write.
+                    let bound = out
+                        .last_due()
+                        .map_or(Duration::ZERO, |due| due.saturating_duration_since(now));
                     let _ = tokio::time::timeout(
-                        CLOSE_WRITE,
-                        tx.send(to_message(Outbound::Close(close.clone()))),
+                        bound + CLOSE_WRITE,
+                        drain(&mut out, &mut tx, &clock, &mut watch, state),
                     )
                     .await;
                     break Ended::BySession(close);
                 }
                 Command::Send(frame) => {
-                    watch.outbound(clock.now(), &frame);
-                    if let Some(state) = state {
-                        state.count_out(frame_len(&frame));
-                    }
-                    if tx.send(to_message(frame)).await.is_err() {
+                    let routed = out.route(frame, false, tokio::time::Instant::now());
+                    count_dropped(state, routed.dropped);
+                    if write_due(&mut out, &mut tx, &clock, &mut watch, state).await.is_err() {
                         break Ended::ByClient;
                     }
                 }
                 Command::Abort => break Ended::Aborted,
+                Command::Shape(change) => out.apply(change, tokio::time::Instant::now()),
+                Command::Session(fault) => app.on_fault(&mut session, fault, clock.now()),
             },
             close = close_requested(state) => {
                 break close_now(&mut tx, &mut watch, &clock, close).await;
             }
             push = pushes.recv(), if pushes_open => match push {
                 Some(push) => {
+                    data = true;
                     let now = clock.now();
                     app.on_push(&mut session, push, now);
                     // Take what else is queued now, so that a burst leaves in one write
@@ -305,6 +327,13 @@ async fn next_command(link: &mut Option<Link>) -> Command {
     }
 }
 
+/// Counts `n` frames meant for the client and dropped by a fault.
+fn count_dropped(state: Option<&LinkState>, n: u64) {
+    if let (Some(state), true) = (state, n > 0) {
+        state.count_dropped(n);
+    }
+}
+
 /// Counts a received frame of `len` bytes and records what the session now looks like.
 fn observed<S: ServerSession>(state: Option<&LinkState>, session: &S, len: usize) {
     if let Some(state) = state {
@@ -335,10 +364,14 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// Drains events and frames; returns the close frame if the session closed.
+/// Drains events and frames into `out` (frames that answer a push are `data`), writes
+/// what is due; returns the close frame if the session closed, once it is written.
+#[allow(clippy::too_many_arguments)]
 async fn flush<S, A, W>(
     session: &mut S,
     app: &mut A,
+    out: &mut Outgoing,
+    data: bool,
     tx: &mut W,
     clock: &Clock,
     watch: &mut Watch,
@@ -349,7 +382,8 @@ where
     A: Application<S>,
     W: futures_util::Sink<Message> + Unpin,
 {
-    loop {
+    let mut closed = None;
+    'drain: loop {
         let mut progressed = false;
         while let Some(event) = session.poll_event() {
             app.on_event(session, event, clock.now());
@@ -357,26 +391,76 @@ where
         }
         while let Some(frame) = session.poll_transmit() {
             progressed = true;
-            let close = match &frame {
-                Outbound::Close(close) => Some(close.clone()),
-                _ => None,
-            };
-            watch.outbound(clock.now(), &frame);
-            if let Some(state) = state {
-                state.count_out(frame_len(&frame));
+            let now = tokio::time::Instant::now();
+            if let Outbound::Close(close) = &frame {
+                closed = Some(close.clone());
+                out.close(frame, now);
+                break 'drain;
             }
-            tx.feed(to_message(frame)).await.map_err(|_| ())?;
-            if let Some(close) = close {
-                tx.flush().await.map_err(|_| ())?;
-                return Ok(Some(close));
-            }
+            let routed = out.route(frame, data, now);
+            count_dropped(state, routed.dropped);
         }
         if !progressed {
             break;
         }
     }
-    tx.flush().await.map_err(|_| ())?;
-    Ok(None)
+    match closed {
+        Some(close) => {
+            drain(out, tx, clock, watch, state).await?;
+            Ok(Some(close))
+        }
+        None => {
+            write_due(out, tx, clock, watch, state).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Writes every frame of `out` due now.
+async fn write_due<W>(
+    out: &mut Outgoing,
+    tx: &mut W,
+    clock: &Clock,
+    watch: &mut Watch,
+    state: Option<&LinkState>,
+) -> Result<(), ()>
+where
+    W: futures_util::Sink<Message> + Unpin,
+{
+    let now = tokio::time::Instant::now();
+    let mut wrote = false;
+    while let Some(frame) = out.next_ready(now) {
+        watch.outbound(clock.now(), &frame);
+        if let Some(state) = state {
+            state.count_out(frame_len(&frame));
+        }
+        tx.feed(to_message(frame)).await.map_err(|_| ())?;
+        wrote = true;
+    }
+    if wrote {
+        tx.flush().await.map_err(|_| ())?;
+    }
+    Ok(())
+}
+
+/// Writes everything `out` holds, waiting for delayed frames to fall due.
+async fn drain<W>(
+    out: &mut Outgoing,
+    tx: &mut W,
+    clock: &Clock,
+    watch: &mut Watch,
+    state: Option<&LinkState>,
+) -> Result<(), ()>
+where
+    W: futures_util::Sink<Message> + Unpin,
+{
+    loop {
+        write_due(out, tx, clock, watch, state).await?;
+        match out.next_due() {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Waits (bounded) for the client to answer our close frame, as RFC 6455 §7.1.1 asks.

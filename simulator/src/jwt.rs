@@ -48,6 +48,10 @@ pub struct JwtAuthority {
     revoked: RwLock<HashSet<String>>,
     deleted_subjects: RwLock<HashSet<String>>,
     next_id: std::sync::atomic::AtomicU64,
+    /// Tokens numbered below this have expired (the `token-expiry` fault).
+    expired_below: std::sync::atomic::AtomicU64,
+    /// Tokens numbered below this are revoked (the `revoke-token` fault).
+    revoked_below: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for JwtAuthority {
@@ -70,6 +74,8 @@ impl JwtAuthority {
             revoked: RwLock::new(HashSet::new()),
             deleted_subjects: RwLock::new(HashSet::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
+            expired_below: std::sync::atomic::AtomicU64::new(0),
+            revoked_below: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -132,6 +138,32 @@ impl JwtAuthority {
         }
     }
 
+    /// Every token issued so far expires now (the `token-expiry` fault); later ones do not.
+    pub fn expire_issued(&self) {
+        let next = self.next_id.load(std::sync::atomic::Ordering::Relaxed);
+        self.expired_below
+            .fetch_max(next, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Every token issued so far is revoked (the `revoke-token` fault), as by logout.
+    pub fn revoke_issued(&self) {
+        let next = self.next_id.load(std::sync::atomic::Ordering::Relaxed);
+        self.revoked_below
+            .fetch_max(next, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the token numbered in `jti` is below `limit`.
+    fn numbered_below(&self, jti: &str, limit: &std::sync::atomic::AtomicU64) -> bool {
+        let limit = limit.load(std::sync::atomic::Ordering::Relaxed);
+        // `jti` is `<issuer>-<number>-<micros>`; the issuer may hold dashes.
+        limit > 0
+            && jti
+                .rsplit('-')
+                .nth(1)
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| n < limit)
+    }
+
     /// Marks `subject` deleted: its tokens are refused as [`TokenRejection::UnknownSubject`].
     pub fn delete_subject(&self, subject: &str) {
         if let Ok(mut deleted) = self.deleted_subjects.write() {
@@ -190,10 +222,12 @@ impl TokenVerifier for JwtAuthority {
             .read()
             .map(|r| r.contains(&claims.jti))
             .unwrap_or(false)
+            || self.numbered_below(&claims.jti, &self.revoked_below)
         {
             return Err(TokenRejection::Revoked);
         }
-        if now.as_unix_secs() >= claims.exp {
+        if now.as_unix_secs() >= claims.exp || self.numbered_below(&claims.jti, &self.expired_below)
+        {
             return Err(TokenRejection::Expired);
         }
         if self
@@ -253,6 +287,20 @@ mod tests {
             jwt.verify(&second, t(1)),
             Err(TokenRejection::UnknownSubject)
         );
+    }
+
+    #[test]
+    fn issued_tokens_expire_or_are_revoked_on_demand_and_later_ones_are_not() {
+        let jwt = JwtAuthority::new("telewire-test-api", b"secret", Duration::from_secs(60));
+        let early = jwt.issue("demo", AccessLevel::Admin, t(1_000));
+        jwt.expire_issued();
+        assert_eq!(jwt.verify(&early, t(1_001)), Err(TokenRejection::Expired));
+        let later = jwt.issue("demo", AccessLevel::Admin, t(1_000));
+        assert!(jwt.verify(&later, t(1_001)).is_ok());
+        jwt.revoke_issued();
+        assert_eq!(jwt.verify(&later, t(1_001)), Err(TokenRejection::Revoked));
+        let last = jwt.issue("demo", AccessLevel::Admin, t(1_000));
+        assert!(jwt.verify(&last, t(1_001)).is_ok());
     }
 
     #[test]

@@ -48,6 +48,19 @@ pub enum Command {
     Close(Close),
     /// Drop the connection without a close frame.
     Abort,
+    /// Change the connection's lasting faults (latency, drop, duplicate, stall).
+    Shape(crate::faults::ShapeChange),
+    /// Hand an API-level fault to the connection's session.
+    Session(SessionFault),
+}
+
+/// A fault that only the API's session can act on (see `driver::Application::on_fault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFault {
+    /// Mosaic: the session times out now (the next keepalive reply is all zeros).
+    TimeOut,
+    /// Mosaic: the controller restarted; keepalive replies carry this new session key.
+    SessionKey([u8; 16]),
 }
 
 /// Why a command did not reach a connection.
@@ -70,6 +83,7 @@ pub struct Links {
     next_id: AtomicU64,
     links: Mutex<BTreeMap<LinkId, Registered>>,
     auth: broadcast::Sender<LinkId>,
+    joining: Mutex<BTreeMap<Api, Vec<Command>>>,
 }
 
 impl Default for Links {
@@ -78,6 +92,7 @@ impl Default for Links {
             next_id: AtomicU64::new(1),
             links: Mutex::new(BTreeMap::new()),
             auth: broadcast::channel(AUTH_NOTICES).0,
+            joining: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -160,6 +175,14 @@ impl Links {
         links.get(&id).map(|r| r.commands.clone())
     }
 
+    /// Every new connection of `api` starts with `commands` queued (startup faults, and
+    /// lasting faults applied to every client).
+    pub fn set_joining(&self, api: Api, commands: Vec<Command>) {
+        if let Ok(mut joining) = self.joining.lock() {
+            joining.insert(api, commands);
+        }
+    }
+
     /// Every live connection (of `api`, when given), by id.
     pub fn list(&self, api: Option<Api>) -> Vec<LinkInfo> {
         let Ok(links) = self.links.lock() else {
@@ -233,6 +256,11 @@ impl Links {
     fn register(self: &Arc<Self>, ticket: &LinkTicket) -> Link {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
+        if let Ok(joining) = self.joining.lock() {
+            for command in joining.get(&ticket.api).into_iter().flatten() {
+                let _ = tx.try_send(command.clone());
+            }
+        }
         let state = Arc::new(LinkState {
             id,
             api: ticket.api,

@@ -108,6 +108,9 @@ pub struct ServeOptions {
     pub judge: Option<crate::judge::JudgeSettings>,
     /// Replay mode (`--replay`): this recording replaces its API's live data.
     pub replay: Option<crate::replay::Replay>,
+    /// Faults every client of an API gets as it connects (`--fault <api>:<spec>`), beside
+    /// the scenario's `faults` lists.
+    pub faults: Vec<(Api, crate::faults::Fault)>,
     /// What a connection's full outbound queue does (`--slow-consumer`); `None` takes the
     /// scenario's, else drop-oldest.
     pub slow_consumer: Option<crate::hub::Overflow>,
@@ -125,6 +128,7 @@ impl Default for ServeOptions {
             tls: None,
             judge: None,
             replay: None,
+            faults: Vec::new(),
             slow_consumer: None,
         }
     }
@@ -178,6 +182,9 @@ pub enum ServeError {
         "the recording is of the {0} API, which is not being served: serve it with `telewire serve {0} --replay FILE`"
     )]
     ReplayNotServed(Api),
+    /// A startup fault (`--fault`, a scenario's `faults` list) does not apply.
+    #[error("fault refused: {0}")]
+    Fault(String),
 }
 
 /// One running API.
@@ -205,6 +212,8 @@ pub struct Running {
     pub judges: Vec<Arc<crate::judge::Judge>>,
     /// Every live WebSocket connection of every API, with its command queue.
     pub links: Arc<crate::link::Links>,
+    /// The fault control of each API (what its admin routes act through).
+    pub faults: Vec<Arc<crate::faults::FaultControl>>,
     /// What a connection's full outbound queue does.
     pub overflow: crate::hub::Overflow,
     trigger: ShutdownTrigger,
@@ -216,6 +225,11 @@ impl Running {
     /// Judge mode: the judge of `api`, if it runs judged.
     pub fn judge(&self, api: Api) -> Option<Arc<crate::judge::Judge>> {
         self.judges.iter().find(|j| j.api() == api).cloned()
+    }
+
+    /// The fault control of `api`, if it runs.
+    pub fn fault_control(&self, api: Api) -> Option<Arc<crate::faults::FaultControl>> {
+        self.faults.iter().find(|c| c.api() == api).cloned()
     }
 
     /// The bound address of `api`, if it runs.
@@ -269,6 +283,29 @@ impl Running {
             let _ = writeln!(out, "  token  {}", r.info.token);
             for note in &r.info.notes {
                 let _ = writeln!(out, "  note   {note}");
+            }
+            let scheme = if r.info.ws_urls.iter().any(|u| u.starts_with("wss")) {
+                "https"
+            } else {
+                "http"
+            };
+            let _ = writeln!(
+                out,
+                "  admin  {scheme}://{}{} (loopback only; `telewire fault {}` from another terminal)",
+                r.addr,
+                crate::faults::admin::FAULTS_PATH,
+                r.api.name()
+            );
+            if let Some(control) = self.fault_control(r.api) {
+                for fault in control.on_connect() {
+                    let _ = writeln!(out, "  fault  {fault} (each client as it connects)");
+                }
+                for (fault, _) in control.active() {
+                    let _ = writeln!(
+                        out,
+                        "  fault  {fault} (every client as it connects, until cleared)"
+                    );
+                }
             }
             for b in self.breaks.iter().filter(|b| b.api == r.api) {
                 let _ = writeln!(out, "  BROKEN {} (breaks {})", b.name, b.rule);
@@ -362,6 +399,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             .collect(),
         judges: Vec::new(),
         links: crate::link::Links::new(),
+        faults: Vec::new(),
         overflow,
         trigger,
         servers: Vec::new(),
@@ -376,6 +414,7 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             jwt_secret: secret.clone(),
             addr,
             tls: tls.is_some(),
+            hooks: crate::faults::Hooks::new(),
             overflow,
         };
         let started = start_api(api, &ctx, &opts.scenario);
@@ -396,6 +435,26 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             }
             None => running.tasks.extend(started.tasks),
         }
+        let startup: Vec<crate::faults::Fault> = on_connect(api, &opts.scenario)
+            .iter()
+            .cloned()
+            .chain(
+                opts.faults
+                    .iter()
+                    .filter(|(a, _)| *a == api)
+                    .map(|(_, f)| f.clone()),
+            )
+            .collect();
+        let (restart_tx, restart_rx) = tokio::sync::mpsc::channel(1);
+        let control = crate::faults::FaultControl::new(
+            api,
+            running.links.clone(),
+            ctx.hooks.clone(),
+            restart_tx,
+            &startup,
+        )
+        .map_err(ServeError::Fault)?;
+        running.faults.push(control.clone());
         let router = crate::link::wrap(started.router, running.links.clone(), api);
         let router = match &opts.judge {
             Some(settings) => {
@@ -405,12 +464,16 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             }
             None => router,
         };
-        running.servers.push(crate::tls::spawn_server(
+        // Admin routes last: outside the API's own layers (Mosaic's connection cap).
+        let router = crate::faults::admin::wrap(router, control);
+        running.servers.push(tokio::spawn(serve_restartable(
+            api,
             listener,
             router,
             tls.clone(),
             signal.clone(),
-        ));
+            restart_rx,
+        )));
         let mut info = started.info;
         if let Some(replay) = opts.replay.as_ref().filter(|r| r.api == api) {
             info.notes.push(replay.describe());
@@ -419,6 +482,88 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
         tracing::info!(api = api.name(), %addr, "simulator listening");
     }
     Ok(running)
+}
+
+/// The faults `api`'s scenario section gives every client as it connects.
+fn on_connect(api: Api, scenario: &Scenario) -> &[crate::faults::Fault] {
+    match api {
+        Api::Molecule => &scenario.molecule.faults.on_connect,
+        Api::Valtronics => &scenario.valtronics.faults.on_connect,
+        Api::Webmacs => &scenario.webmacs.faults.on_connect,
+        Api::Mosaic => &scenario.mosaic.faults.on_connect,
+        Api::Robot => &scenario.robot.faults.on_connect,
+    }
+}
+
+/// How long a restarted port waits between two attempts to bind again.
+const REBIND_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Attempts to bind a restarted port again before giving up.
+const REBIND_ATTEMPTS: u32 = 50;
+
+/// Serves `api` until shutdown; a `restart` fault (a delay on `restarts`) closes the
+/// listener, waits, and binds the same address again.
+async fn serve_restartable(
+    api: Api,
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: shutdown::Shutdown,
+    mut restarts: tokio::sync::mpsc::Receiver<std::time::Duration>,
+) {
+    let mut listener = Some(listener);
+    loop {
+        let Some(bound) = listener.take() else {
+            return;
+        };
+        let addr = bound.local_addr().ok();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut global = shutdown.clone();
+        let server = tokio::spawn(crate::tls::serve_until(
+            bound,
+            router.clone(),
+            tls.clone(),
+            async move {
+                tokio::select! {
+                    () = global.wait() => {}
+                    _ = stop_rx => {}
+                }
+            },
+        ));
+        let delay = tokio::select! {
+            delay = restarts.recv() => delay,
+            () = shutdown.wait() => None,
+        };
+        let Some(delay) = delay else {
+            let _ = server.await;
+            return;
+        };
+        let _ = stop_tx.send(());
+        let _ = server.await;
+        let Some(addr) = addr else {
+            tracing::error!(api = api.name(), "restart: the listener had no address");
+            return;
+        };
+        tracing::info!(api = api.name(), %addr, ?delay, "restart: port closed");
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.wait() => return,
+        }
+        for attempt in 1..=REBIND_ATTEMPTS {
+            match TcpListener::bind(addr).await {
+                Ok(again) => {
+                    listener = Some(again);
+                    break;
+                }
+                Err(err) if attempt == REBIND_ATTEMPTS => {
+                    tracing::error!(api = api.name(), %addr, %err, "restart: cannot bind the port again");
+                }
+                Err(_) => tokio::time::sleep(REBIND_RETRY).await,
+            }
+        }
+        // Restarts asked for while the port was closed are done by this one.
+        while restarts.try_recv().is_ok() {}
+        tracing::info!(api = api.name(), %addr, "restart: port accepting again");
+    }
 }
 
 fn start_api(api: Api, ctx: &Context, scenario: &Scenario) -> Started {

@@ -109,19 +109,34 @@ pub fn spawn_server(
     tls: Option<TlsAcceptor>,
     shutdown: Shutdown,
 ) -> JoinHandle<()> {
+    let mut signal = shutdown;
+    tokio::spawn(serve_until(listener, router, tls, async move {
+        signal.wait().await;
+    }))
+}
+
+/// Serves `router` on `listener` until `stop` completes, then closes the listener (the
+/// port stops accepting); connections already upgraded live on.
+pub async fn serve_until<F>(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    stop: F,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
     match tls {
-        None => tokio::spawn(async move {
-            let mut signal = shutdown;
+        None => {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
             let listener = listener.tap_io(|tcp| set_nodelay(tcp));
             let result = axum::serve(listener, service)
-                .with_graceful_shutdown(async move { signal.wait().await })
+                .with_graceful_shutdown(stop)
                 .await;
             if let Err(err) = result {
                 tracing::error!(%err, "server stopped");
             }
-        }),
-        Some(acceptor) => tokio::spawn(serve_tls(listener, router, acceptor, shutdown)),
+        }
+        Some(acceptor) => serve_tls(listener, router, acceptor, stop).await,
     }
 }
 
@@ -134,12 +149,11 @@ fn set_nodelay(tcp: &tokio::net::TcpStream) {
     }
 }
 
-async fn serve_tls(
-    listener: TcpListener,
-    router: Router,
-    acceptor: TlsAcceptor,
-    mut shutdown: Shutdown,
-) {
+async fn serve_tls<F>(listener: TcpListener, router: Router, acceptor: TlsAcceptor, stop: F)
+where
+    F: Future<Output = ()> + Send,
+{
+    tokio::pin!(stop);
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -149,7 +163,7 @@ async fn serve_tls(
                     continue;
                 }
             },
-            () = shutdown.wait() => return,
+            () = &mut stop => return,
         };
         set_nodelay(&tcp);
         let acceptor = acceptor.clone();

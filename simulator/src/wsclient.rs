@@ -186,8 +186,25 @@ impl Trust {
 }
 
 /// A TCP or TLS stream.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// Opens a TCP connection to `host:port`, with TLS over it when given a `tls` trust.
+pub async fn open(host: &str, port: u16, tls: Option<&Trust>) -> Result<Box<dyn Io>, WsError> {
+    let tcp = TcpStream::connect((host, port)).await?;
+    tcp.set_nodelay(true)?;
+    let Some(trust) = tls else {
+        return Ok(Box::new(tcp));
+    };
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|e| WsError::Tls(format!("server name {host}: {e}")))?;
+    let connector = tokio_rustls::TlsConnector::from(trust.config.clone());
+    let stream = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| WsError::Tls(e.to_string()))?;
+    Ok(Box::new(stream))
+}
 
 type Socket = WebSocketStream<Box<dyn Io>>;
 
@@ -230,20 +247,7 @@ impl std::fmt::Debug for WsWriter {
 
 /// Opens the TCP (and TLS) connection and performs the upgrade.
 pub async fn connect(target: &Target, trust: &Trust) -> Result<(WsReader, WsWriter), WsError> {
-    let tcp = TcpStream::connect((target.host.as_str(), target.port)).await?;
-    tcp.set_nodelay(true)?;
-    let stream: Box<dyn Io> = if target.tls {
-        let name = ServerName::try_from(target.host.clone())
-            .map_err(|e| WsError::Tls(format!("server name {}: {e}", target.host)))?;
-        let connector = tokio_rustls::TlsConnector::from(trust.config.clone());
-        let tls = connector
-            .connect(name, tcp)
-            .await
-            .map_err(|e| WsError::Tls(e.to_string()))?;
-        Box::new(tls)
-    } else {
-        Box::new(tcp)
-    };
+    let stream = open(&target.host, target.port, target.tls.then_some(trust)).await?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));

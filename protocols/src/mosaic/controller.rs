@@ -104,6 +104,13 @@ impl Controller {
         self.caps.active()
     }
 
+    /// A new session key, as after a restart, for connections that live on (a simulator
+    /// fault: the connection cap keeps counting them).
+    pub fn rekey(&mut self) -> SessionKey {
+        self.key = self.key.next();
+        self.key
+    }
+
     /// Restarts the controller: a new session key (never the old one) and no
     /// connections. The driver ends every session of the old boot; to model a key change
     /// seen on a live socket instead, it calls [`super::MosaicSession::set_session_key`].

@@ -285,6 +285,18 @@ impl MosaicSession {
         self.key
     }
 
+    /// Times the session out now, as if its lifetime had passed: the next keepalive is
+    /// answered with the all-zero key (a simulator fault; nothing happens without a live
+    /// session).
+    pub fn time_out(&mut self) {
+        if let Some(Lease::Live { token, .. }) = &self.lease {
+            self.lease = Some(Lease::TimedOut {
+                token: token.clone(),
+            });
+            self.events.push_back(Event::SessionTimedOut);
+        }
+    }
+
     /// Replaces the session key (the controller restarted while this socket lived on).
     pub fn set_session_key(&mut self, key: SessionKey) {
         self.key = key;

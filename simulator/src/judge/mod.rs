@@ -502,7 +502,7 @@ pub async fn observe(
 }
 
 /// Whether `ip` is this host (IPv4-mapped IPv6 included).
-fn is_loopback(ip: IpAddr) -> bool {
+pub(crate) fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
         IpAddr::V6(v6) => {

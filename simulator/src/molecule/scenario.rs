@@ -26,9 +26,10 @@ pub struct Scenario {
     /// The gateways the relay serves.
     #[serde(default = "default_gateways")]
     pub gateways: Vec<Gateway>,
-    /// Deliberate deviations from the document; all off by default.
+    /// Faults every client gets as it connects (a list of fault specs), or deliberate
+    /// deviations from the document (a table, all off by default).
     #[serde(default)]
-    pub faults: Faults,
+    pub faults: crate::faults::Section<Faults>,
 }
 
 /// Deliberate deviations from the document (`telewire serve --break`); all off by default.
@@ -100,7 +101,7 @@ impl Default for Scenario {
             token_ttl_secs: default_token_ttl_secs(),
             log_every: default_log_every(),
             gateways: default_gateways(),
-            faults: Faults::default(),
+            faults: crate::faults::Section::default(),
         }
     }
 }

@@ -124,8 +124,18 @@ pub fn start(ctx: &Context, scenario: &Scenario) -> Started {
         identity,
         hub: Hub::new(QUEUE).with_overflow(ctx.overflow),
         subscribed: AtomicUsize::new(0),
-        faults: scenario.faults,
+        faults: *scenario.faults,
     });
+    ctx.hooks.set_controller_restart(Box::new({
+        let shared = shared.clone();
+        move || {
+            let mut controller = shared
+                .controller
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *controller.rekey().as_bytes()
+        }
+    }));
     let tick = Duration::from_millis(scenario.rates.tick_ms.max(1));
     let tasks = vec![tokio::spawn(run_show(
         shared.clone(),

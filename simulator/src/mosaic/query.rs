@@ -13,11 +13,13 @@ use telewire_protocols::mosaic::ErrorCode;
 use telewire_protocols::mosaic::Event;
 use telewire_protocols::mosaic::MosaicSession;
 use telewire_protocols::mosaic::PendingRequest;
+use telewire_protocols::mosaic::SessionKey;
 use telewire_protocols::time::Timestamp;
 
 use crate::driver::Application;
 use crate::driver::drive_watched;
 use crate::judge::Watch;
+use crate::link::SessionFault;
 
 use super::Push;
 use super::Shared;
@@ -128,6 +130,16 @@ impl Application<MosaicSession> for Connection {
             if session.offer(now, broadcast) {
                 tracing::debug!(channel = %broadcast.broadcast().channel, "mosaic broadcast queued");
             }
+        }
+    }
+
+    fn on_fault(&mut self, session: &mut MosaicSession, fault: SessionFault, _now: Timestamp) {
+        match fault {
+            SessionFault::TimeOut => session.time_out(),
+            SessionFault::SessionKey(bytes) => match SessionKey::new(bytes) {
+                Some(key) => session.set_session_key(key),
+                None => tracing::warn!("mosaic session key not changed: the new key is all zeros"),
+            },
         }
     }
 

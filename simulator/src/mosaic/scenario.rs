@@ -32,9 +32,10 @@ pub struct Scenario {
     /// The project's groups.
     #[serde(default = "default_groups")]
     pub groups: Vec<Group>,
-    /// Deliberate deviations from the document, for checking a conformance harness.
+    /// Faults every client gets as it connects (a list of fault specs), or deliberate
+    /// deviations from the document (a table, all off by default).
     #[serde(default)]
-    pub faults: Faults,
+    pub faults: crate::faults::Section<Faults>,
 }
 
 /// Deliberate deviations from the document; all off by default.
@@ -242,7 +243,7 @@ impl Default for Scenario {
             timelines: default_timelines(),
             scenes: default_scenes(),
             groups: default_groups(),
-            faults: Faults::default(),
+            faults: crate::faults::Section::default(),
         }
     }
 }

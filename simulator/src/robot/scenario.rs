@@ -43,9 +43,10 @@ pub struct Scenario {
     /// The topics the robot publishes on.
     #[serde(default = "default_topics")]
     pub topics: Vec<TopicSpec>,
-    /// Deliberate deviations from the document, for checking the conformance suite.
+    /// Faults every client gets as it connects (a list of fault specs), or deliberate
+    /// deviations from the document (a table, all off by default).
     #[serde(default)]
-    pub faults: Faults,
+    pub faults: crate::faults::Section<Faults>,
 }
 
 /// Deliberate deviations from the document; all off by default.
@@ -194,7 +195,7 @@ impl Default for Scenario {
             status_interval_ms: default_status_interval_ms(),
             status: Status::default(),
             topics: default_topics(),
-            faults: Faults::default(),
+            faults: crate::faults::Section::default(),
         }
     }
 }

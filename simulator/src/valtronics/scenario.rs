@@ -34,9 +34,10 @@ pub struct Scenario {
     /// The simulated devices.
     #[serde(default = "default_devices")]
     pub devices: Vec<Device>,
-    /// Deliberate deviations from the document; all off by default.
+    /// Faults every client gets as it connects (a list of fault specs), or deliberate
+    /// deviations from the document (a table, all off by default).
     #[serde(default)]
-    pub faults: Faults,
+    pub faults: crate::faults::Section<Faults>,
 }
 
 /// Deliberate deviations from the document (`telewire serve --break`); all off by default.
@@ -201,7 +202,7 @@ impl Default for Scenario {
             acknowledge_subscriptions: true,
             limits: Limits::default(),
             devices: default_devices(),
-            faults: Faults::default(),
+            faults: crate::faults::Section::default(),
         }
     }
 }

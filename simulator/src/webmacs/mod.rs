@@ -201,7 +201,7 @@ fn new_shared(ctx: &Context, scenario: &Scenario) -> (Shared, Vec<String>) {
         ingest: Mutex::new(hub),
         streams: Hub::new(QUEUE).with_overflow(ctx.overflow),
         last_poll: Mutex::new(None),
-        faults: scenario.faults.clone(),
+        faults: scenario.faults.breaks.clone(),
     };
     (shared, event_notes)
 }
@@ -326,6 +326,7 @@ mod tests {
             jwt_secret: Arc::from(&b"secret"[..]),
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
+            hooks: crate::faults::Hooks::new(),
             overflow: crate::hub::Overflow::default(),
         }
     }

@@ -26,9 +26,10 @@ pub struct Scenario {
     /// The events readings are accepted for.
     #[serde(default = "default_events")]
     pub events: Vec<EventSpec>,
-    /// Deliberate deviations from the document, for checking a conformance harness.
+    /// Faults every client gets as it connects (a list of fault specs), or deliberate
+    /// deviations from the document (a table, all off by default).
     #[serde(default)]
-    pub faults: Faults,
+    pub faults: crate::faults::Section<Faults>,
 }
 
 /// Deliberate deviations from the document; all off by default.
@@ -109,7 +110,7 @@ impl Default for Scenario {
             token_ttl_secs: default_token_ttl_secs(),
             experiment: default_experiment(),
             events: default_events(),
-            faults: Faults::default(),
+            faults: crate::faults::Section::default(),
         }
     }
 }
