@@ -4,6 +4,7 @@ mod asyncapi;
 mod check;
 mod device;
 mod fault;
+mod record;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -49,6 +50,13 @@ enum Command {
     /// Exits 0 when every MUST rule holds (with --strict: every SHOULD rule too), 1 when one
     /// fails, 2 on a usage or configuration error.
     Check(check::CheckArgs),
+    /// Record a real session of one API into a JSON Lines file, tokens redacted.
+    ///
+    /// Connects as a dashboard would (logs in, subscribes to every channel or topic), and
+    /// writes every frame in both directions with its offset in ms. Stops on Ctrl-C,
+    /// --duration, --frames or the server's close. Replay it with
+    /// `telewire serve <api> --replay FILE`.
+    Record(record::RecordArgs),
     /// Print the AsyncAPI 3.0 document of one API (YAML, or JSON with --json).
     ///
     /// The message schemas are generated from the protocol types; each simulator serves the
@@ -125,6 +133,17 @@ struct ServeArgs {
     /// Do not serve the control page.
     #[arg(long, conflicts_with = "control_port")]
     no_control: bool,
+    /// Serve this recording (from `telewire record`) to every client of its API once it
+    /// authenticates, instead of live simulated data; serves only that API when no API
+    /// is named.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+    /// Replay speed: offsets are divided by this (2 plays twice as fast).
+    #[arg(long, requires = "replay", default_value_t = 1.0)]
+    speed: f64,
+    /// Start the recording over at its end (default: the connection stays open, quiet).
+    #[arg(long = "loop", requires = "replay")]
+    looping: bool,
     /// What happens when a client reads too slowly and its outbound queue fills:
     /// drop-oldest (drop the oldest queued message and count it; the default),
     /// close-1008 or close-1011 (close the connection with that code). Overrides the
@@ -164,6 +183,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Device(command) => runtime.block_on(device::run(command)),
+        Command::Record(args) => runtime.block_on(record::run(args)),
         // The report decides the exit code: 1 for a failed MUST rule, 2 for bad usage.
         Command::Check(args) => return runtime.block_on(check::run(args)),
         Command::Fault(args) => return runtime.block_on(fault::run(args)),
@@ -201,10 +221,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some(path) => Scenario::from_file(path).map_err(|e| e.to_string())?,
         None => Scenario::embedded_default(),
     };
-    let apis: Vec<Api> = if args.apis.is_empty() {
-        Api::ALL.to_vec()
-    } else {
-        args.apis.clone()
+    let replay = match &args.replay {
+        Some(path) => Some(load_replay(path, &args)?),
+        None => None,
+    };
+    let apis: Vec<Api> = match (&replay, args.apis.is_empty()) {
+        (Some(replay), true) => vec![replay.api],
+        (_, true) => Api::ALL.to_vec(),
+        (_, false) => args.apis.clone(),
     };
     let ports = match args.port {
         Some(first) => apis
@@ -254,6 +278,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 _ => telewire_simulator::control::DEFAULT_PORT,
             })
         }),
+        replay,
         slow_consumer: args.slow_consumer,
         faults: Vec::new(),
     };
@@ -298,4 +323,33 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         println!("{}", judge.summary());
     }
     Ok(())
+}
+
+/// Reads `--replay FILE` and checks it against the named APIs.
+fn load_replay(
+    path: &std::path::Path,
+    args: &ServeArgs,
+) -> Result<telewire_simulator::replay::Replay, String> {
+    use telewire_simulator::replay::Recording;
+    let settings = telewire_simulator::replay::ReplaySettings::new(args.speed, args.looping)?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the recording {}: {e}", path.display()))?;
+    let recording =
+        Recording::parse(&text).map_err(|e| format!("recording {}: {e}", path.display()))?;
+    let found = recording.header.api.clone();
+    let api = match (recording.api(), args.apis.as_slice()) {
+        (Some(api), []) => api,
+        (Some(api), named) if named.contains(&api) => api,
+        (_, named) => {
+            let named: Vec<&str> = named.iter().map(|a| a.name()).collect();
+            return Err(format!(
+                "recording {}: it is a recording of the {found} API, not {}: replay it with `telewire serve {found} --replay {}`",
+                path.display(),
+                named.join(", "),
+                path.display()
+            ));
+        }
+    };
+    telewire_simulator::replay::Replay::new(api, recording, settings)
+        .map_err(|e| format!("recording {}: {e}", path.display()))
 }

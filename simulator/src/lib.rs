@@ -21,6 +21,7 @@ pub mod logtap;
 pub mod molecule;
 pub mod mosaic;
 pub mod prng;
+pub mod replay;
 pub mod robot;
 pub mod scenario;
 pub mod serve;

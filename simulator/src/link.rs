@@ -25,8 +25,10 @@ use axum::response::Response;
 use serde::Serialize;
 use telewire_protocols::frame::Close;
 use telewire_protocols::frame::Outbound;
+use telewire_protocols::session::AuthView;
 use telewire_protocols::session::SessionView;
 use tokio::sync::Notify;
+use tokio::sync::broadcast;
 use tokio::sync::mpsc;
 
 use crate::control::preview::Preview;
@@ -74,13 +76,29 @@ pub enum SendError {
     Full(LinkId),
 }
 
+/// Authentication notices a slow reader of [`Links::authenticated`] may fall behind by.
+const AUTH_NOTICES: usize = 1024;
+
 /// The live connections of every API of one `telewire serve`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Links {
     next_id: AtomicU64,
     links: Mutex<BTreeMap<LinkId, Registered>>,
     previews: Previews,
+    auth: broadcast::Sender<LinkId>,
     joining: Mutex<BTreeMap<Api, Vec<Command>>>,
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Self {
+            next_id: AtomicU64::new(1),
+            links: Mutex::new(BTreeMap::new()),
+            previews: Previews::default(),
+            auth: broadcast::channel(AUTH_NOTICES).0,
+            joining: Mutex::new(BTreeMap::new()),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -105,6 +123,8 @@ pub struct LinkState {
     dropped: AtomicU64,
     view: Mutex<SessionView>,
     preview: Arc<Preview>,
+    auth: broadcast::Sender<LinkId>,
+    announced: std::sync::atomic::AtomicBool,
     /// A close the connection must make at once, even while a write is blocked (a
     /// slow-consumer policy that closes).
     urgent: OnceLock<Close>,
@@ -143,12 +163,21 @@ pub struct LinkInfo {
 impl Links {
     /// An empty registry.
     pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            next_id: AtomicU64::new(1),
-            links: Mutex::new(BTreeMap::new()),
-            previews: Previews::default(),
-            joining: Mutex::new(BTreeMap::new()),
-        })
+        Arc::new(Self::default())
+    }
+
+    /// The id of every connection whose session becomes authenticated (or open, for an
+    /// API without authentication), as it does; replay starts serving it then.
+    pub fn authenticated(&self) -> broadcast::Receiver<LinkId> {
+        self.auth.subscribe()
+    }
+
+    /// The command queue of connection `id`, while it lives: [`mpsc::Sender::send`] waits
+    /// for room, so a producer that must keep every frame in order (replay) is held back
+    /// by a slow consumer instead of losing frames.
+    pub fn sender(&self, id: LinkId) -> Option<mpsc::Sender<Command>> {
+        let links = self.links.lock().ok()?;
+        links.get(&id).map(|r| r.commands.clone())
     }
 
     /// The sampled outbound data frames of every API (the control page's preview).
@@ -255,6 +284,8 @@ impl Links {
             dropped: AtomicU64::new(0),
             view: Mutex::new(SessionView::default()),
             preview: self.previews.of(ticket.api).clone(),
+            auth: self.auth.clone(),
+            announced: std::sync::atomic::AtomicBool::new(false),
             urgent: OnceLock::new(),
             urgent_set: Notify::new(),
         });
@@ -340,8 +371,22 @@ impl LinkState {
         if let Ok(mut current) = self.view.lock()
             && *current != view
         {
+            let ready =
+                |auth: &AuthView| matches!(auth, AuthView::Authenticated(_) | AuthView::Open);
+            let becomes_ready = ready(&view.auth);
             *current = view;
+            // Announced once: a session that times out and authenticates again (Mosaic)
+            // is the same connection.
+            if becomes_ready && !self.announced.swap(true, Ordering::Relaxed) {
+                // Nobody listening is fine: replay is off.
+                let _ = self.auth.send(self.id);
+            }
         }
+    }
+
+    /// The endpoint path it upgraded on.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// A snapshot for the admin API and the control page.
@@ -503,5 +548,30 @@ mod tests {
         assert_eq!(links.send(id, Command::Abort), Err(SendError::Full(id)));
         assert_eq!(links.broadcast(Api::Mosaic, &Command::Abort), 0);
         assert_eq!(link.state().info().dropped, 1);
+    }
+
+    #[test]
+    fn authentication_is_announced_once_per_connection() {
+        use telewire_protocols::session::AuthView;
+        let links = Links::new();
+        let mut notices = links.authenticated();
+        let link = ticket(&links, Api::Mosaic).register();
+        let view = |auth| SessionView {
+            auth,
+            subscriptions: Vec::new(),
+        };
+        link.state().set_view(view(AuthView::Pending));
+        assert!(notices.try_recv().is_err());
+        link.state()
+            .set_view(view(AuthView::Authenticated("demo".into())));
+        assert_eq!(notices.try_recv().ok(), Some(link.state().id()));
+        link.state().set_view(view(AuthView::Pending));
+        link.state()
+            .set_view(view(AuthView::Authenticated("demo".into())));
+        assert!(
+            notices.try_recv().is_err(),
+            "a second login is not a new client"
+        );
+        assert!(links.sender(link.state().id()).is_some());
     }
 }

@@ -109,6 +109,8 @@ pub struct ServeOptions {
     /// Serve the control page on this loopback port (`Some(0)`: an ephemeral one; `None`:
     /// no control page). `telewire serve` uses 9100 unless `--no-control`.
     pub control: Option<u16>,
+    /// Replay mode (`--replay`): this recording replaces its API's live data.
+    pub replay: Option<crate::replay::Replay>,
     /// What a connection's full outbound queue does (`--slow-consumer`); `None` takes the
     /// scenario's, else drop-oldest.
     pub slow_consumer: Option<crate::hub::Overflow>,
@@ -129,6 +131,7 @@ impl Default for ServeOptions {
             tls: None,
             judge: None,
             control: None,
+            replay: None,
             slow_consumer: None,
             faults: Vec::new(),
         }
@@ -190,6 +193,11 @@ pub enum ServeError {
     /// The TLS certificate or key could not be loaded or generated.
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// The recording to replay is of an API that is not being served.
+    #[error(
+        "the recording is of the {0} API, which is not being served: serve it with `telewire serve {0} --replay FILE`"
+    )]
+    ReplayNotServed(Api),
     /// A startup fault (`--fault`, a scenario's `faults` list) does not apply.
     #[error("fault refused: {0}")]
     Fault(String),
@@ -375,6 +383,11 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             format!("{:016x}{:016x}", prng::random_seed(), prng::random_seed()).as_bytes(),
         ),
     };
+    if let Some(replay) = &opts.replay
+        && !apis.contains(&replay.api)
+    {
+        return Err(ServeError::ReplayNotServed(replay.api));
+    }
     let overflow = opts
         .slow_consumer
         .or(opts.scenario.slow_consumer)
@@ -445,7 +458,23 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             hooks: crate::faults::Hooks::new(),
         };
         let started = start_api(api, &ctx, &opts.scenario);
-        running.tasks.extend(started.tasks);
+        match opts.replay.as_ref().filter(|r| r.api == api) {
+            // Replay mode: the recording replaces the simulated devices' data.
+            Some(replay) => {
+                for task in started.tasks {
+                    task.abort();
+                }
+                running
+                    .tasks
+                    .push(crate::replay::serve::spawn(running.links.clone(), replay));
+                tracing::info!(
+                    api = api.name(),
+                    frames = replay.recording.entries.len(),
+                    "replaying a recording instead of live data"
+                );
+            }
+            None => running.tasks.extend(started.tasks),
+        }
         let startup: Vec<crate::faults::Fault> = on_connect(api, &opts.scenario)
             .iter()
             .cloned()
@@ -485,11 +514,11 @@ pub async fn start(apis: &[Api], opts: ServeOptions) -> Result<Running, ServeErr
             signal.clone(),
             restart_rx,
         )));
-        running.apis.push(RunningApi {
-            api,
-            addr,
-            info: started.info,
-        });
+        let mut info = started.info;
+        if let Some(replay) = opts.replay.as_ref().filter(|r| r.api == api) {
+            info.notes.push(replay.describe());
+        }
+        running.apis.push(RunningApi { api, addr, info });
         tracing::info!(api = api.name(), %addr, "simulator listening");
     }
     if let Some(listener) = control_listener {

@@ -172,6 +172,11 @@ impl Trust {
         })
     }
 
+    /// The rustls settings, for other TLS clients of the same run (login requests).
+    pub fn rustls_config(&self) -> Arc<rustls::ClientConfig> {
+        self.config.clone()
+    }
+
     /// The web PKI roots and the CA certificates in the PEM file at `path`.
     pub fn with_ca_file(path: &Path) -> Result<Self, String> {
         let pem = std::fs::read(path)

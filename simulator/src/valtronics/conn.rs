@@ -162,6 +162,10 @@ impl ServerSession for Logged {
     fn is_closed(&self) -> bool {
         self.0.is_closed()
     }
+
+    fn view(&self) -> telewire_protocols::session::SessionView {
+        self.0.view()
+    }
 }
 
 /// A connection's membership of the push hub, and the task moving pushes to it.
