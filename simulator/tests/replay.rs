@@ -177,21 +177,7 @@ async fn looping_starts_over_at_the_end() {
     let once = data_frames(&original);
     let thrice: Vec<Outbound> = once.iter().chain(&once).chain(&once).cloned().collect();
     assert_eq!(data_frames(&again), thrice);
-    // At 50x, the third frame comes far sooner than it did live (the schedule's exact
-    // instants are checked on virtual time below).
-    let data_ms = |r: &Recording| -> Vec<u64> {
-        r.entries
-            .iter()
-            .filter(|e| e.replayable().is_some())
-            .map(|e| e.ms)
-            .collect()
-    };
-    let (live_ms, replay_ms) = (data_ms(&original), data_ms(&again));
-    assert!(live_ms[2] >= 100, "live data is paced: {live_ms:?}");
-    assert!(
-        replay_ms[2] * 5 < live_ms[2],
-        "{replay_ms:?} against {live_ms:?}"
-    );
+    // The speed-up itself is asserted on virtual time (below), not on a shared machine's clock.
     replaying.shutdown().await;
 }
 
